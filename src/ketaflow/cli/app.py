@@ -1,0 +1,223 @@
+"""`ketaflow` commands. The composition root passes a Runtime so this layer never touches storage."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Protocol
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from ketaflow.config import Environment, Settings
+from ketaflow.domain.access import Role
+from ketaflow.domain.errors import ClinicError
+from ketaflow.services import users as user_service
+from ketaflow.services.app import AppServices
+from ketaflow.services.audit import verify_audit_trail
+from ketaflow.services.context import Actor
+from ketaflow.services.demo import seed_demo_clinic
+
+EXIT_INVALID = 2
+EXIT_FAILED = 1
+
+
+class Runtime(Protocol):
+    """What the CLI needs from the composition root."""
+
+    settings: Settings
+
+    def services(self) -> AppServices: ...
+    def upgrade_database(self) -> tuple[str, str]: ...
+    def serve(self, host: str, port: int, workers: int) -> None: ...
+
+
+def _console_actor() -> Actor:
+    return Actor.system(f"console:{getpass.getuser()}")
+
+
+def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
+    app = typer.Typer(
+        help="ketaflow: the care pathway of a ketamine infusion clinic.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    db = typer.Typer(help="Database schema.", no_args_is_help=True)
+    users = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+    audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
+    app.add_typer(db, name="db")
+    app.add_typer(users, name="users")
+    app.add_typer(audit, name="audit")
+    out = Console()
+    err = Console(stderr=True)
+
+    def fail(exc: ClinicError) -> typer.Exit:
+        err.print(f"[red]error:[/red] {exc}")
+        return typer.Exit(EXIT_INVALID)
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+        workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    ) -> None:
+        """Serve the clinic app (refuses to start on unsafe database settings or an old schema)."""
+        runtime_factory().serve(host, port, workers)
+
+    @db.command("upgrade")
+    def db_upgrade() -> None:
+        """Migrate the database to the newest schema (safe to run repeatedly)."""
+        before, after = runtime_factory().upgrade_database()
+        out.print(
+            f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})")
+        )
+
+    @app.command()
+    def demo() -> None:
+        """Seed the demo clinic on first run (one user per role, fictional patients) and print its sign-ins."""
+        runtime = runtime_factory()
+        if runtime.settings.environment is Environment.PRODUCTION:
+            err.print("[red]error:[/red] the demo clinic is never seeded in production")
+            raise typer.Exit(EXIT_FAILED)
+        seeded = seed_demo_clinic(runtime.services())
+        if seeded.created:
+            out.print(
+                f"Seeded the demo clinic: {len(seeded.credentials)} users, {seeded.patients} fictional patients."
+            )
+        else:
+            out.print("The database already has users; nothing was seeded.")
+        table = Table(
+            title="Demo sign-ins (fictional clinic; physician, director and admin set up TOTP at first sign-in)"
+        )
+        for column in ("username", "password", "role"):
+            table.add_column(column)
+        for name, password, role in seeded.credentials:
+            table.add_row(name, password, role.label)
+        out.print(table)
+
+    @users.command("create")
+    def users_create(
+        username: Annotated[str, typer.Option(help="Sign-in name")],
+        display_name: Annotated[str, typer.Option(help="The person's name")],
+        role: Annotated[str, typer.Option(help="|".join(r.value for r in Role))],
+        password: Annotated[str | None, typer.Option(help="Temporary password (prompted if omitted)")] = None,
+    ) -> None:
+        """Create a staff account with a temporary password (changed at first sign-in)."""
+        secret = password or typer.prompt("Temporary password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = user_service.create_user(
+                runtime_factory().services(),
+                _console_actor(),
+                username=username,
+                display_name=display_name,
+                role=role,
+                password=secret,
+            )
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        out.print(f"created {user.username} ({user.role.label})")
+
+    @users.command("list")
+    def users_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+        """List staff accounts."""
+        accounts = user_service.list_users(runtime_factory().services(), _console_actor())
+        rows = [
+            {
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role.value,
+                "disabled": u.disabled,
+                "second_factor": u.totp_enrolled,
+            }
+            for u in accounts
+        ]
+        if as_json:
+            sys.stdout.write(json.dumps(rows) + "\n")
+            return
+        table = Table()
+        for column in ("username", "display_name", "role", "disabled", "second_factor"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(str(v) for v in row.values()))
+        out.print(table)
+
+    @users.command("disable")
+    def users_disable(username: str) -> None:
+        """Disable an account and end its sessions (accounts are never deleted)."""
+        try:
+            user_service.disable_user(runtime_factory().services(), _console_actor(), username)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        out.print(f"disabled {username}")
+
+    @users.command("enable")
+    def users_enable(username: str) -> None:
+        """Re-enable a disabled or locked account."""
+        try:
+            user_service.enable_user(runtime_factory().services(), _console_actor(), username)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        out.print(f"enabled {username}")
+
+    @users.command("reset-password")
+    def users_reset_password(
+        username: str,
+        password: Annotated[str | None, typer.Option(help="Temporary password (prompted if omitted)")] = None,
+    ) -> None:
+        """Set a temporary password, unlock the account and end its sessions."""
+        secret = password or typer.prompt("Temporary password", hide_input=True, confirmation_prompt=True)
+        try:
+            user_service.reset_password(runtime_factory().services(), _console_actor(), username, secret)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        out.print(f"password reset for {username}; it must be changed at next sign-in")
+
+    @users.command("reset-second-factor")
+    def users_reset_second_factor(username: str) -> None:
+        """Remove a lost authenticator; the user enrols a new one at next sign-in."""
+        try:
+            user_service.reset_second_factor(runtime_factory().services(), _console_actor(), username)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        out.print(f"second factor reset for {username}")
+
+    @audit.command("verify")
+    def audit_verify(
+        expect_head: Annotated[
+            str | None, typer.Option(help="Head hash recorded earlier (detects truncation)")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    ) -> None:
+        """Recompute the audit hash chain; exit 1 and name every altered, removed or inserted event."""
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("verifying audit chain", total=None)
+            report = verify_audit_trail(
+                runtime_factory().services(),
+                _console_actor(),
+                expected_head_hash=expect_head,
+                progress=lambda n: progress.update(task, completed=n),
+            )
+        if as_json:
+            body = {
+                "ok": report.ok,
+                "events_checked": report.events_checked,
+                "head_seq": report.head_seq,
+                "head_hash": report.head_hash,
+                "problems": [{"seq": p.seq, "problem": p.problem} for p in report.problems],
+            }
+            sys.stdout.write(json.dumps(body) + "\n")
+        else:
+            for problem in report.problems:
+                out.print(f"[red]event {problem.seq}:[/red] {problem.problem}")
+            status = "[green]intact[/green]" if report.ok else f"[red]{len(report.problems)} problem(s)[/red]"
+            out.print(
+                f"audit chain {status}: {report.events_checked} events, head {report.head_seq} {report.head_hash}"
+            )
+        if not report.ok:
+            raise typer.Exit(EXIT_FAILED)
+
+    return app

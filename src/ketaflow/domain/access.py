@@ -1,0 +1,84 @@
+"""Who may do what: the clinic's roles and the permissions each one holds.
+
+Routes and services name a permission; this table is the one place that says which roles hold it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """A staff member's role in the clinic. Patients reach ketaflow only through one-time links."""
+
+    ADMIN = "admin"
+    MEDICAL_DIRECTOR = "medical_director"
+    PHYSICIAN = "physician"
+    NURSE = "nurse"
+    FRONT_DESK = "front_desk"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Permission(StrEnum):
+    """An action a route or service performs on behalf of a signed-in user."""
+
+    PATIENT_READ = "patient.read"
+    PATIENT_REGISTER = "patient.register"
+    PATIENT_AMEND = "patient.amend"
+    MEASUREMENT_RECORD = "measurement.record"
+    AUDIT_READ = "audit.read"
+    AUDIT_EXPORT = "audit.export"
+    USER_MANAGE = "user.manage"
+    ACCOUNT_SELF = "account.self"
+
+
+_CLINICAL = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
+_ALL = frozenset(Role)
+
+# Front desk registers and corrects demographics but does not chart clinical measurements.
+# The auditor reads the audit log only: patient charts are not theirs to browse.
+ROLE_PERMISSIONS: Mapping[Permission, frozenset[Role]] = {
+    Permission.PATIENT_READ: _CLINICAL | {Role.FRONT_DESK},
+    Permission.PATIENT_REGISTER: _CLINICAL | {Role.FRONT_DESK},
+    Permission.PATIENT_AMEND: _CLINICAL | {Role.FRONT_DESK},
+    Permission.MEASUREMENT_RECORD: _CLINICAL,
+    Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.ADMIN, Role.MEDICAL_DIRECTOR}),
+    Permission.AUDIT_EXPORT: frozenset({Role.AUDITOR}),
+    Permission.USER_MANAGE: frozenset({Role.ADMIN}),
+    Permission.ACCOUNT_SELF: _ALL,
+}
+
+# HIPAA 164.312(d) / ONC 170.315(d)(13): a second factor for those who sign orders or manage access.
+SECOND_FACTOR_ROLES = frozenset({Role.PHYSICIAN, Role.MEDICAL_DIRECTOR, Role.ADMIN})
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    """The roles that hold a permission.
+
+    >>> sorted(r.value for r in roles_with(Permission.AUDIT_EXPORT))
+    ['auditor']
+    """
+    return ROLE_PERMISSIONS[permission]
+
+
+def can(role: Role, permission: Permission) -> bool:
+    """Whether a role holds a permission.
+
+    >>> can(Role.NURSE, Permission.PATIENT_READ), can(Role.AUDITOR, Permission.PATIENT_READ)
+    (True, False)
+    """
+    return role in ROLE_PERMISSIONS[permission]
+
+
+def is_second_factor_required(role: Role) -> bool:
+    """Physicians, medical directors and admins must use TOTP.
+
+    >>> is_second_factor_required(Role.NURSE), is_second_factor_required(Role.PHYSICIAN)
+    (False, True)
+    """
+    return role in SECOND_FACTOR_ROLES

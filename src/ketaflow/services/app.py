@@ -1,0 +1,20 @@
+"""The ports and policies every use case needs, built once by bootstrap and passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketaflow.domain.users import LoginPolicy
+from ketaflow.services.credentials import PasswordHasher, SecretBox
+from ketaflow.services.ports import Clock, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class AppServices:
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    hasher: PasswordHasher
+    secret_box: SecretBox
+    login_policy: LoginPolicy
+    clinic_name: str
+    clinic_timezone: str

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 tables, row<->domain mapping, repositories, unit of work and Alembic migrations."""

@@ -1,0 +1,144 @@
+"""The schema. Clinical tables are append-only (enforced by triggers created in the migrations)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ketaflow.storage.types import UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Tables whose rows may never be updated or deleted; corrections are new rows.
+APPEND_ONLY_TABLES = ("patients", "patient_versions", "body_measurements", "audit_events")
+# Tables that hold mutable administrative state (accounts, sign-in sessions), audited on change.
+MUTABLE_TABLES = ("users", "web_sessions")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret_encrypted: Mapped[str] = mapped_column(Text, default="")
+    totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    password_changed_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebSessionRow(Base):
+    __tablename__ = "web_sessions"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    second_factor_done: Mapped[bool] = mapped_column(Boolean)
+    source_address: Mapped[str] = mapped_column(String(64), default="")
+    ended_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    end_reason: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PatientRow(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(32), unique=True)
+    registered_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    registered_by: Mapped[str] = mapped_column(String(40))
+
+
+class PatientVersionRow(Base):
+    __tablename__ = "patient_versions"
+
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_name: Mapped[str] = mapped_column(String(100))
+    given_names: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date, index=True)
+    sex: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    emergency_contact_name: Mapped[str] = mapped_column(String(100), default="")
+    emergency_contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    emergency_contact_relationship: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+
+class BodyMeasurementRow(Base):
+    __tablename__ = "body_measurements"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float] = mapped_column(Float)
+    measured_on: Mapped[date] = mapped_column(Date)
+    recorded_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(40))
+    # Unique: a measurement is corrected at most once; a further correction amends the correction.
+    amends_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("body_measurements.id"), unique=True, nullable=True
+    )
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+
+    # No foreign keys: the trail must outlive and never block changes elsewhere.
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at_utc: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    action_code: Mapped[str] = mapped_column(String(1))
+    outcome: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[UUID | None] = mapped_column(Uuid, nullable=True)
+    actor_username: Mapped[str] = mapped_column(String(40), index=True)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    patient_id: Mapped[UUID | None] = mapped_column(Uuid, nullable=True, index=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(Text)
+    source_address: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+Index("ix_patient_versions_names", PatientVersionRow.family_name, PatientVersionRow.given_names)

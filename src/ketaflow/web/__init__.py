@@ -1,0 +1,1 @@
+"""FastAPI app: server-rendered pages (Jinja2 + htmx) and the JSON API under /api/v1."""

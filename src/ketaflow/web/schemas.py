@@ -1,0 +1,179 @@
+"""JSON shapes of /api/v1. Values are checked by the domain (one set of rules for forms and API)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ketaflow.domain.audit import AuditEvent
+from ketaflow.domain.patients import BodyMeasurement, PatientVersion
+from ketaflow.domain.users import UserAccount
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatientDetailsIn(_In):
+    family_name: str = Field(max_length=100)
+    given_names: str = Field(max_length=100)
+    date_of_birth: str = Field(max_length=10, description="YYYY-MM-DD", examples=["1984-03-02"])
+    sex: str = Field(max_length=16, description="female, male, other or unknown")
+    phone: str = Field(default="", max_length=32)
+    email: str = Field(default="", max_length=255)
+    address: str = Field(default="", max_length=300)
+    emergency_contact_name: str = Field(default="", max_length=100)
+    emergency_contact_phone: str = Field(default="", max_length=32)
+    emergency_contact_relationship: str = Field(default="", max_length=100)
+
+
+class PatientRegistrationIn(PatientDetailsIn):
+    mrn: str = Field(max_length=32, description="the clinic's medical record number")
+
+
+class PatientAmendmentIn(PatientDetailsIn):
+    base_version: int = Field(
+        ge=1, le=1_000_000, description="the version you edited (stale versions are refused)"
+    )
+    reason: str = Field(max_length=300, description="why the record is corrected")
+
+
+class MeasurementIn(_In):
+    kind: str = Field(max_length=16, description="weight (kg) or height (cm)")
+    value: float = Field(allow_inf_nan=False)
+    measured_on: str = Field(max_length=10, description="YYYY-MM-DD")
+    amends_id: UUID | None = Field(default=None, description="the measurement this one corrects")
+    reason: str = Field(default="", max_length=300, description="required when correcting")
+
+
+class PatientOut(BaseModel):
+    id: UUID
+    mrn: str
+    version: int
+    family_name: str
+    given_names: str
+    date_of_birth: date
+    sex: str
+    phone: str
+    email: str
+    address: str
+    emergency_contact_name: str
+    emergency_contact_phone: str
+    emergency_contact_relationship: str
+    recorded_at_utc: datetime
+    recorded_by: str
+    reason: str
+
+    @classmethod
+    def of(cls, v: PatientVersion) -> PatientOut:
+        d = v.details
+        return cls(
+            id=v.patient_id,
+            mrn=v.mrn,
+            version=v.version,
+            family_name=d.family_name,
+            given_names=d.given_names,
+            date_of_birth=d.date_of_birth,
+            sex=d.sex.value,
+            phone=d.phone,
+            email=d.email,
+            address=d.address,
+            emergency_contact_name=d.emergency_contact_name,
+            emergency_contact_phone=d.emergency_contact_phone,
+            emergency_contact_relationship=d.emergency_contact_relationship,
+            recorded_at_utc=v.recorded_at_utc,
+            recorded_by=v.recorded_by,
+            reason=v.reason,
+        )
+
+
+class MeasurementOut(BaseModel):
+    id: UUID
+    kind: str
+    value: float
+    unit: str
+    measured_on: date
+    recorded_at_utc: datetime
+    recorded_by: str
+    amends_id: UUID | None
+    reason: str
+
+    @classmethod
+    def of(cls, m: BodyMeasurement) -> MeasurementOut:
+        return cls(
+            id=m.id,
+            kind=m.kind.value,
+            value=m.value,
+            unit=m.unit,
+            measured_on=m.measured_on,
+            recorded_at_utc=m.recorded_at_utc,
+            recorded_by=m.recorded_by,
+            amends_id=m.amends_id,
+            reason=m.reason,
+        )
+
+
+class PatientChartOut(BaseModel):
+    patient: PatientOut
+    versions: int
+    measurements: list[MeasurementOut]
+
+
+class UserOut(BaseModel):
+    id: UUID
+    username: str
+    display_name: str
+    role: str
+
+    @classmethod
+    def of(cls, u: UserAccount) -> UserOut:
+        return cls(id=u.id, username=u.username, display_name=u.display_name, role=u.role.value)
+
+
+class AuditEventOut(BaseModel):
+    seq: int
+    at_utc: datetime
+    actor_username: str
+    actor_role: str
+    action: str
+    action_code: str
+    outcome: str
+    patient_id: UUID | None
+    resource_type: str
+    resource_id: str
+    source_address: str
+    detail: str
+    hash: str
+
+    @classmethod
+    def of(cls, e: AuditEvent) -> AuditEventOut:
+        x = e.entry
+        return cls(
+            seq=e.seq,
+            at_utc=e.at_utc,
+            actor_username=x.actor_username,
+            actor_role=x.actor_role,
+            action=x.action,
+            action_code=x.action_code.value,
+            outcome=x.outcome.value,
+            patient_id=x.patient_id,
+            resource_type=x.resource_type,
+            resource_id=x.resource_id,
+            source_address=x.source_address,
+            detail=x.detail,
+            hash=e.hash,
+        )
+
+
+class AuditPageOut(BaseModel):
+    total: int
+    events: list[AuditEventOut]
+
+
+class ProblemOut(BaseModel):
+    status: int
+    title: str
+    detail: str
+    errors: list[dict[str, str]] = []

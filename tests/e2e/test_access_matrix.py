@@ -1,0 +1,175 @@
+"""Every route declares who may use it, and each role is allowed or refused exactly as this table says."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi.routing import APIRoute
+
+from ketaflow.domain.access import Role
+from ketaflow.services import patients, users
+from ketaflow.services.context import Actor
+from ketaflow.web.access import AccessRule
+from ketaflow.web.app import create_app
+from tests.conftest import Clinic, csrf_of
+
+PUBLIC = "public"
+EVERYONE = frozenset(Role)
+CHART_READERS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK})
+CLINICIANS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
+AUDIT_READERS = frozenset({Role.AUDITOR, Role.ADMIN, Role.MEDICAL_DIRECTOR})
+ADMINS = frozenset({Role.ADMIN})
+
+# Written by hand from the product rules, not derived from the code under test.
+EXPECTED: dict[tuple[str, str], Any] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/v1/openapi.json"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/login/second-factor"): EVERYONE,
+    ("POST", "/login/second-factor"): EVERYONE,
+    ("GET", "/login/enrol"): EVERYONE,
+    ("POST", "/login/enrol"): EVERYONE,
+    ("POST", "/session/keepalive"): EVERYONE,
+    ("GET", "/account"): EVERYONE,
+    ("GET", "/account/password"): EVERYONE,
+    ("POST", "/account/password"): EVERYONE,
+    ("GET", "/patients"): CHART_READERS,
+    ("GET", "/patients/_results"): CHART_READERS,
+    ("GET", "/patients/new"): CHART_READERS,
+    ("POST", "/patients"): CHART_READERS,
+    ("GET", "/patients/{patient_id}"): CHART_READERS,
+    ("GET", "/patients/{patient_id}/amend"): CHART_READERS,
+    ("POST", "/patients/{patient_id}/amend"): CHART_READERS,
+    ("POST", "/patients/{patient_id}/measurements"): CLINICIANS,
+    ("GET", "/audit"): AUDIT_READERS,
+    ("GET", "/audit/export.csv"): frozenset({Role.AUDITOR}),
+    ("POST", "/audit/verify"): AUDIT_READERS,
+    ("GET", "/admin/users"): ADMINS,
+    ("POST", "/admin/users"): ADMINS,
+    ("POST", "/admin/users/{user_id}/reset-password"): ADMINS,
+    ("POST", "/admin/users/{user_id}/role"): ADMINS,
+    ("POST", "/admin/users/{user_id}/disable"): ADMINS,
+    ("POST", "/admin/users/{user_id}/enable"): ADMINS,
+    ("POST", "/admin/users/{user_id}/reset-second-factor"): ADMINS,
+    ("GET", "/api/v1/me"): EVERYONE,
+    ("GET", "/api/v1/patients"): CHART_READERS,
+    ("POST", "/api/v1/patients"): CHART_READERS,
+    ("GET", "/api/v1/patients/{patient_id}"): CHART_READERS,
+    ("GET", "/api/v1/patients/{patient_id}/history"): CHART_READERS,
+    ("POST", "/api/v1/patients/{patient_id}/amendments"): CHART_READERS,
+    ("POST", "/api/v1/patients/{patient_id}/measurements"): CLINICIANS,
+    ("GET", "/api/v1/audit/events"): AUDIT_READERS,
+    ("POST", "/logout"): EVERYONE,
+}
+
+
+def _rules(route: APIRoute) -> list[AccessRule]:
+    found: list[AccessRule] = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, AccessRule):
+            found.append(dep.call)
+        stack.extend(dep.dependencies)
+    return found
+
+
+def _walk(routes: list[Any]) -> list[APIRoute]:
+    """API routes, including those inside routers that FastAPI includes lazily (our routers carry no include prefix)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            assert not route.include_context.prefix, "the walk assumes include_router() without a prefix"
+            found.extend(_walk(route.original_router.routes))
+    return found
+
+
+def _routes(clinic: Clinic) -> list[APIRoute]:
+    routes = _walk(create_app(clinic.services, clinic.settings).routes)
+    assert len(routes) > 30
+    return routes
+
+
+def test_every_route_declares_exactly_one_access_rule(clinic: Clinic) -> None:
+    undeclared = [f"{sorted(r.methods)} {r.path}" for r in _routes(clinic) if len(_rules(r)) != 1]
+
+    assert undeclared == []
+
+
+def test_every_route_is_in_the_expected_access_table(clinic: Clinic) -> None:
+    actual = {(m, r.path) for r in _routes(clinic) for m in r.methods if m != "HEAD"}
+
+    assert actual == set(EXPECTED)
+
+
+def test_the_declared_rules_match_the_expected_table(clinic: Clinic) -> None:
+    for route in _routes(clinic):
+        rule = _rules(route)[0]
+        for method in route.methods - {"HEAD"}:
+            expected = EXPECTED[(method, route.path)]
+            declared = PUBLIC if rule.is_public else frozenset(r for r in Role if rule.permission and _holds(r, rule))
+            assert declared == expected, (method, route.path)
+
+
+def _holds(role: Role, rule: AccessRule) -> bool:
+    from ketaflow.domain.access import can
+
+    assert rule.permission is not None
+    return can(role, rule.permission)
+
+
+def _fill(clinic: Clinic, path: str) -> str:
+    console = Actor.system("test")
+    if "{patient_id}" in path:
+        version = patients.register_patient(
+            clinic.services, console, f"KF-{uuid4().hex[:8]}",
+            {"family_name": "Matrix", "given_names": "Test", "date_of_birth": "1980-01-01", "sex": "other"},
+        )
+        path = path.replace("{patient_id}", str(version.patient_id))
+    if "{user_id}" in path:
+        target = users.create_user(
+            clinic.services, console, username=f"target{uuid4().hex[:8]}", display_name="Target",
+            role="nurse", password="a-long-temporary-password",
+        )
+        path = path.replace("{user_id}", str(target.id))
+    return path
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
+def test_each_role_is_allowed_or_refused_on_every_route(clinic: Clinic, role: Role | None) -> None:
+    client = clinic.login(role)
+    token = csrf_of(client, "/login" if role is None else "/account")
+    ordered = sorted(EXPECTED.items(), key=lambda kv: kv[0][1] == "/logout")
+    mismatches: list[str] = []
+    public_token = csrf_of(client, "/login")
+    for (method, template), allowed in ordered:
+        path = _fill(clinic, template)
+        if allowed == PUBLIC:
+            response = client.request(method, path, data={"csrf_token": public_token} if method == "POST" else None)
+            assert response.status_code not in (403, 500), (method, template, response.status_code)
+            continue
+        if method == "GET":
+            response = client.get(path)
+        elif path.startswith("/api/"):
+            response = client.post(path, json={}, headers={"X-CSRF-Token": token})
+        else:
+            response = client.post(path, data={"csrf_token": token})
+        assert response.status_code < 500, (method, template, response.status_code)
+        # A refusal: 403 for a signed-in role; for anonymous, 401 from the API or a redirect to sign in.
+        # (A page's own 401, e.g. a wrong TOTP code, means the route was reached.)
+        refused = response.status_code == 403 or (response.status_code == 401 and path.startswith("/api/")) or (
+            response.status_code == 303 and response.headers["location"].startswith("/login?next=")
+        )
+        should_refuse = role is None or role not in allowed
+        if refused != should_refuse:
+            mismatches.append(f"{method} {template}: got {response.status_code}, expected {'refusal' if should_refuse else 'access'}")
+        if should_refuse and role is not None:
+            assert response.status_code == 403, (method, template, response.status_code)
+
+    assert mismatches == []
