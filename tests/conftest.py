@@ -101,8 +101,11 @@ def clock() -> FakeClock:
 
 def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "database_url": url, "secret_key": TEST_SECRET, "environment": Environment.TEST,
-        "clinic_timezone": "America/New_York", **overrides,
+        "database_url": url,
+        "secret_key": TEST_SECRET,
+        "environment": Environment.TEST,
+        "clinic_timezone": "America/New_York",
+        **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]  # pydantic coerces the test values
 
@@ -122,7 +125,9 @@ class Clinic:
     database: Database
 
     def app_client(self) -> TestClient:
-        return TestClient(create_app(self.services, self.settings), base_url="https://testserver", follow_redirects=False)
+        return TestClient(
+            create_app(self.services, self.settings), base_url="https://testserver", follow_redirects=False
+        )
 
     def totp_secret(self, role: Role) -> str:
         with self.services.uow_factory() as uow:
@@ -175,8 +180,13 @@ def seed_role_users(svc: AppServices) -> None:
     console = Actor.system("test")
     for role in Role:
         users.create_user(
-            svc, console, username=role.value.replace("_", ""), display_name=f"Test {role.label}",
-            role=role.value, password=PASSWORD, must_change_password=False,
+            svc,
+            console,
+            username=role.value.replace("_", ""),
+            display_name=f"Test {role.label}",
+            role=role.value,
+            password=PASSWORD,
+            must_change_password=False,
         )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ketaflow.cli.app import build_cli
@@ -20,7 +21,9 @@ from ketaflow.services.ports import Clock
 from ketaflow.storage.database import check_durability, create_database_engine
 from ketaflow.storage.migrate import current_revision, head_revision, upgrade_to_head
 from ketaflow.storage.uow import SqlUnitOfWork, sql_unit_of_work_factory
-from ketaflow.web.app import create_app
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("ketaflow")
 
@@ -65,6 +68,8 @@ def check_database_ready(engine: Engine) -> None:
 
 
 def build_web_app(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool = False) -> FastAPI:
+    from ketaflow.web.app import create_app  # imported here: CLI commands other than serve start faster without it
+
     engine = create_database_engine(settings.database_url)
     check_database_ready(engine)
     return create_app(build_app_services(settings, engine, clock=clock, fast_hashing=fast_hashing), settings)

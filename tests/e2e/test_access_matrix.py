@@ -128,14 +128,20 @@ def _fill(clinic: Clinic, path: str) -> str:
     console = Actor.system("test")
     if "{patient_id}" in path:
         version = patients.register_patient(
-            clinic.services, console, f"KF-{uuid4().hex[:8]}",
+            clinic.services,
+            console,
+            f"KF-{uuid4().hex[:8]}",
             {"family_name": "Matrix", "given_names": "Test", "date_of_birth": "1980-01-01", "sex": "other"},
         )
         path = path.replace("{patient_id}", str(version.patient_id))
     if "{user_id}" in path:
         target = users.create_user(
-            clinic.services, console, username=f"target{uuid4().hex[:8]}", display_name="Target",
-            role="nurse", password="a-long-temporary-password",
+            clinic.services,
+            console,
+            username=f"target{uuid4().hex[:8]}",
+            display_name="Target",
+            role="nurse",
+            password="a-long-temporary-password",
         )
         path = path.replace("{user_id}", str(target.id))
     return path
@@ -163,12 +169,16 @@ def test_each_role_is_allowed_or_refused_on_every_route(clinic: Clinic, role: Ro
         assert response.status_code < 500, (method, template, response.status_code)
         # A refusal: 403 for a signed-in role; for anonymous, 401 from the API or a redirect to sign in.
         # (A page's own 401, e.g. a wrong TOTP code, means the route was reached.)
-        refused = response.status_code == 403 or (response.status_code == 401 and path.startswith("/api/")) or (
-            response.status_code == 303 and response.headers["location"].startswith("/login?next=")
+        refused = (
+            response.status_code == 403
+            or (response.status_code == 401 and path.startswith("/api/"))
+            or (response.status_code == 303 and response.headers["location"].startswith("/login?next="))
         )
         should_refuse = role is None or role not in allowed
         if refused != should_refuse:
-            mismatches.append(f"{method} {template}: got {response.status_code}, expected {'refusal' if should_refuse else 'access'}")
+            mismatches.append(
+                f"{method} {template}: got {response.status_code}, expected {'refusal' if should_refuse else 'access'}"
+            )
         if should_refuse and role is not None:
             assert response.status_code == 403, (method, template, response.status_code)
 

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ketaflow.config import Environment, Settings
 from ketaflow.domain.access import Role
+from ketaflow.domain.audit import ChainAnchor
 from ketaflow.domain.errors import ClinicError
 from ketaflow.services import users as user_service
 from ketaflow.services.app import AppServices
@@ -72,9 +73,7 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
     def db_upgrade() -> None:
         """Migrate the database to the newest schema (safe to run repeatedly)."""
         before, after = runtime_factory().upgrade_database()
-        out.print(
-            f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})")
-        )
+        out.print(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
     @app.command()
     def demo() -> None:
@@ -85,9 +84,7 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
             raise typer.Exit(EXIT_FAILED)
         seeded = seed_demo_clinic(runtime.services())
         if seeded.created:
-            out.print(
-                f"Seeded the demo clinic: {len(seeded.credentials)} users, {seeded.patients} fictional patients."
-            )
+            out.print(f"Seeded the demo clinic: {len(seeded.credentials)} users, {seeded.patients} fictional patients.")
         else:
             out.print("The database already has users; nothing was seeded.")
         table = Table(
@@ -187,26 +184,29 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
 
     @audit.command("verify")
     def audit_verify(
-        expect_head: Annotated[
-            str | None, typer.Option(help="Head hash recorded earlier (detects truncation)")
+        anchor: Annotated[
+            str | None, typer.Option(help="SEQ:HASH of a head printed earlier and kept elsewhere (detects truncation)")
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     ) -> None:
         """Recompute the audit hash chain; exit 1 and name every altered, removed or inserted event."""
+        try:
+            recorded = ChainAnchor.parse(anchor) if anchor else None
+        except ClinicError as exc:
+            raise fail(exc) from exc
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("verifying audit chain", total=None)
             report = verify_audit_trail(
                 runtime_factory().services(),
                 _console_actor(),
-                expected_head_hash=expect_head,
+                anchor=recorded,
                 progress=lambda n: progress.update(task, completed=n),
             )
         if as_json:
             body = {
                 "ok": report.ok,
                 "events_checked": report.events_checked,
-                "head_seq": report.head_seq,
-                "head_hash": report.head_hash,
+                "head": str(report.head),
                 "problems": [{"seq": p.seq, "problem": p.problem} for p in report.problems],
             }
             sys.stdout.write(json.dumps(body) + "\n")
@@ -215,7 +215,7 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
                 out.print(f"[red]event {problem.seq}:[/red] {problem.problem}")
             status = "[green]intact[/green]" if report.ok else f"[red]{len(report.problems)} problem(s)[/red]"
             out.print(
-                f"audit chain {status}: {report.events_checked} events, head {report.head_seq} {report.head_hash}"
+                f"audit chain {status}: {report.events_checked} events; head (keep it as an anchor): {report.head}"
             )
         if not report.ok:
             raise typer.Exit(EXIT_FAILED)

@@ -1,8 +1,9 @@
 """The audit trail as a hash chain: each event's hash covers its content and the previous event's hash.
 
 Changing, removing or inserting a row breaks the chain at that row, which ``verify_chain`` names.
-Removing rows from the end is only visible against an anchor kept elsewhere (the head hash that
-``ketaflow audit verify`` prints), so IT can record it outside the database.
+Removing rows from the end is only visible against an anchor kept elsewhere: the ``SEQ:HASH`` of the
+head that ``ketaflow audit verify`` prints, which IT records outside the database and passes back with
+``--anchor``; the event must still be there with that hash, however much the chain has grown since.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
+
+from ketaflow.domain.errors import InputError
 
 GENESIS_HASH = "0" * 64
 
@@ -115,21 +118,53 @@ class ChainReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def head(self) -> ChainAnchor:
+        return ChainAnchor(self.head_seq, self.head_hash)
 
-def verify_chain(events: Iterable[AuditEvent], *, expected_head_hash: str | None = None) -> ChainReport:
+
+@dataclass(frozen=True, slots=True)
+class ChainAnchor:
+    """An event's sequence number and hash, recorded outside the database."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> ChainAnchor:
+        """Read ``SEQ:HASH``.
+
+        >>> ChainAnchor.parse("12:" + "a" * 64).seq
+        12
+        """
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise InputError(
+                "anchor", "SEQ:HASH as printed by `ketaflow audit verify` (e.g. 42:3fa9…, 64 hex digits)", text
+            )
+        return cls(int(seq), digest)
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+def verify_chain(events: Iterable[AuditEvent], *, anchor: ChainAnchor | None = None) -> ChainReport:
     """Recompute every hash in sequence order and name each altered, removed or inserted event."""
     problems: list[ChainProblem] = []
     prev_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
     head_seq = 0
+    anchor_found = anchor is None
     for event in events:
+        if anchor is not None and event.seq == anchor.seq:
+            anchor_found = True
+            if event.hash != anchor.hash:
+                problems.append(ChainProblem(event.seq, "differs from the recorded anchor: the chain was rewritten"))
         count += 1
         if event.seq != expected_seq:
             what = "missing" if event.seq > expected_seq else "duplicated or out of order"
-            problems.append(
-                ChainProblem(event.seq, f"sequence jumps from {expected_seq - 1} to {event.seq}: {what}")
-            )
+            problems.append(ChainProblem(event.seq, f"sequence jumps from {expected_seq - 1} to {event.seq}: {what}"))
         if event.prev_hash != prev_hash:
             problems.append(
                 ChainProblem(
@@ -145,11 +180,11 @@ def verify_chain(events: Iterable[AuditEvent], *, expected_head_hash: str | None
         prev_hash = event.hash
         expected_seq = event.seq + 1
         head_seq = event.seq
-    if expected_head_hash is not None and expected_head_hash != prev_hash:
+    if not anchor_found:
+        assert anchor is not None  # anchor_found starts True without one
         problems.append(
             ChainProblem(
-                head_seq,
-                "head hash differs from the recorded anchor: events were removed from the end or the chain was rebuilt",
+                anchor.seq, f"the recorded anchor event is gone (chain ends at {head_seq}): events were removed"
             )
         )
     return ChainReport(events_checked=count, head_seq=head_seq, head_hash=prev_hash, problems=tuple(problems))

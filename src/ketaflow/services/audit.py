@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ketaflow.domain.access import Permission
-from ketaflow.domain.audit import ActionCode, AuditEvent, ChainReport, verify_chain
+from ketaflow.domain.audit import ActionCode, AuditEvent, ChainAnchor, ChainReport, verify_chain
 from ketaflow.services.app import AppServices
 from ketaflow.services.context import Actor, record_audit, require
 from ketaflow.services.ports import AuditQuery
@@ -103,7 +103,7 @@ def verify_audit_trail(
     svc: AppServices,
     actor: Actor,
     *,
-    expected_head_hash: str | None = None,
+    anchor: ChainAnchor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ChainReport:
     """Recompute the whole hash chain and report every altered, removed or inserted event."""
@@ -116,7 +116,7 @@ def verify_audit_trail(
                     progress(i)
                 yield event
 
-        report = verify_chain(counted(), expected_head_hash=expected_head_hash)
+        report = verify_chain(counted(), anchor=anchor)
     with svc.uow_factory() as uow:
         record_audit(
             uow,

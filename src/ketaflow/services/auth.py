@@ -60,9 +60,7 @@ def _actor_for(user: UserAccount | None, username: str, source_address: str) -> 
 
 
 def _failed(uow: UnitOfWork, svc: AppServices, actor: Actor, detail: str) -> AuthenticationFailed:
-    record_audit(
-        uow, svc.clock, actor, "login.failed", ActionCode.EXECUTE, outcome=AuditOutcome.FAILED, detail=detail
-    )
+    record_audit(uow, svc.clock, actor, "login.failed", ActionCode.EXECUTE, outcome=AuditOutcome.FAILED, detail=detail)
     uow.commit()
     return AuthenticationFailed(GENERIC_FAILURE)
 
@@ -118,9 +116,7 @@ def sign_in(svc: AppServices, username: str, password: str, *, source_address: s
             record_audit(uow, svc.clock, actor, "login", ActionCode.EXECUTE)
         else:
             step = NextStep.VERIFY_SECOND_FACTOR if user.totp_enrolled else NextStep.ENROL_SECOND_FACTOR
-            record_audit(
-                uow, svc.clock, actor, "login.password_ok", ActionCode.EXECUTE, detail=f"next: {step.value}"
-            )
+            record_audit(uow, svc.clock, actor, "login.password_ok", ActionCode.EXECUTE, detail=f"next: {step.value}")
         uow.commit()
     return SignIn(token=token, session=session, user=user, next_step=step)
 
@@ -129,9 +125,7 @@ def _count_failure(uow: UnitOfWork, svc: AppServices, user: UserAccount, actor: 
     now = svc.clock.now()
     updated = user.after_failed_login(now, svc.login_policy)
     uow.users.save(updated)
-    record_audit(
-        uow, svc.clock, actor, "login.failed", ActionCode.EXECUTE, outcome=AuditOutcome.FAILED, detail=detail
-    )
+    record_audit(uow, svc.clock, actor, "login.failed", ActionCode.EXECUTE, outcome=AuditOutcome.FAILED, detail=detail)
     if updated.is_locked(now):
         record_audit(
             uow,
@@ -204,9 +198,7 @@ def verify_second_factor(svc: AppServices, signed_in: SignedIn, code: str) -> Si
         actor = signed_in.actor()
         if step is None or step <= user.totp_last_step:
             _count_failure(uow, svc, user, actor, "wrong second-factor code")
-            raise AuthenticationFailed(
-                "The code is not correct. Use the current code from your authenticator app."
-            )
+            raise AuthenticationFailed("The code is not correct. Use the current code from your authenticator app.")
         uow.users.save(replace(user.after_successful_login(), totp_last_step=step))
         session = replace(signed_in.session, second_factor_done=True, last_seen_at_utc=now)
         uow.sessions.save(session)

@@ -83,9 +83,7 @@ def totp_uri(secret: str, username: str, clinic_name: str) -> str:
 
 def verify_totp(secret: str, code: str, *, at_unix: float) -> bool:
     digits = "".join(ch for ch in code if ch.isdigit())
-    return len(digits) == 6 and pyotp.TOTP(secret).verify(
-        digits, for_time=at_unix, valid_window=TOTP_VALID_WINDOW
-    )
+    return len(digits) == 6 and pyotp.TOTP(secret).verify(digits, for_time=at_unix, valid_window=TOTP_VALID_WINDOW)
 
 
 def new_token() -> str:

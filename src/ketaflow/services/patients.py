@@ -43,9 +43,7 @@ def clinic_today(svc: AppServices) -> date:
     return svc.clock.now().astimezone(ZoneInfo(svc.clinic_timezone)).date()
 
 
-def register_patient(
-    svc: AppServices, actor: Actor, mrn: object, raw: Mapping[str, object]
-) -> PatientVersion:
+def register_patient(svc: AppServices, actor: Actor, mrn: object, raw: Mapping[str, object]) -> PatientVersion:
     """Register a new patient as version 1 of the record."""
     require(actor, Permission.PATIENT_REGISTER)
     checked_mrn = check_mrn(mrn)
@@ -148,9 +146,7 @@ def get_patient_chart(svc: AppServices, actor: Actor, patient_id: UUID) -> Patie
     return chart
 
 
-def search_patients(
-    svc: AppServices, actor: Actor, text: str = "", date_of_birth: str = ""
-) -> list[PatientVersion]:
+def search_patients(svc: AppServices, actor: Actor, text: str = "", date_of_birth: str = "") -> list[PatientVersion]:
     """Find patients by MRN or name fragment and/or date of birth (audited as one search)."""
     require(actor, Permission.PATIENT_READ)
     dob: date | None = None
@@ -194,9 +190,7 @@ def record_measurement(
         measurement_kind = MeasurementKind(kind)
     except ValueError:
         raise InputError("kind", "weight or height", kind) from None
-    checked_value, checked_date = check_measurement(
-        measurement_kind, value, measured_on, today=clinic_today(svc)
-    )
+    checked_value, checked_date = check_measurement(measurement_kind, value, measured_on, today=clinic_today(svc))
     checked_reason = check_reason(reason) if amends_id is not None else ""
     with svc.uow_factory() as uow:
         _latest_or_404(uow, patient_id)
@@ -206,9 +200,7 @@ def record_measurement(
             if target is None:
                 raise NotFound("measurement", amends_id)
             if target.kind is not measurement_kind:
-                raise InputError(
-                    "kind", f"{target.kind.value} (the kind of the measurement being corrected)", kind
-                )
+                raise InputError("kind", f"{target.kind.value} (the kind of the measurement being corrected)", kind)
             if any(m.amends_id == amends_id for m in existing.values()):
                 raise Conflict("that measurement has already been corrected; correct the newer entry")
         measurement = BodyMeasurement(

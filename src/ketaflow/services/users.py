@@ -127,9 +127,7 @@ def enable_user(svc: AppServices, actor: Actor, username_or_id: str | UUID) -> U
     )
 
 
-def reset_password(
-    svc: AppServices, actor: Actor, username_or_id: str | UUID, new_password: str
-) -> UserAccount:
+def reset_password(svc: AppServices, actor: Actor, username_or_id: str | UUID, new_password: str) -> UserAccount:
     """Set a temporary password (to be changed at next sign-in), unlock, and end the user's sessions."""
     require(actor, Permission.USER_MANAGE)
     user = _load(svc, username_or_id)

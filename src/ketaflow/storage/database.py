@@ -68,7 +68,5 @@ def check_durability(engine: Engine) -> dict[str, str]:
     weak = {k: v for k, v in found.items() if v != required[k]}
     if weak:
         detail = ", ".join(f"{k}={v} (need {required[k]})" for k, v in weak.items())
-        raise UnsafeDatabaseSettings(
-            f"refusing to start: database settings would risk committed data: {detail}"
-        )
+        raise UnsafeDatabaseSettings(f"refusing to start: database settings would risk committed data: {detail}")
     return found

@@ -54,9 +54,7 @@ class SqlUserRepository:
         return mapping.user_from_row(row) if row else None
 
     def list_all(self) -> list[UserAccount]:
-        return [
-            mapping.user_from_row(r) for r in self.session.scalars(select(UserRow).order_by(UserRow.username))
-        ]
+        return [mapping.user_from_row(r) for r in self.session.scalars(select(UserRow).order_by(UserRow.username))]
 
 
 class SqlWebSessionRepository:
@@ -75,9 +73,7 @@ class SqlWebSessionRepository:
         self.session.flush()
 
     def get_by_token(self, token_sha256: str) -> WebSession | None:
-        row = self.session.scalars(
-            select(WebSessionRow).where(WebSessionRow.token_sha256 == token_sha256)
-        ).first()
+        row = self.session.scalars(select(WebSessionRow).where(WebSessionRow.token_sha256 == token_sha256)).first()
         return mapping.session_from_row(row) if row else None
 
     def end_all_for_user(self, user_id: UUID, at_utc: datetime, reason: str) -> int:
@@ -123,16 +119,13 @@ class SqlPatientRepository:
             select(PatientVersionRow, PatientRow.mrn)
             .join(
                 latest,
-                (PatientVersionRow.patient_id == latest.c.patient_id)
-                & (PatientVersionRow.version == latest.c.version),
+                (PatientVersionRow.patient_id == latest.c.patient_id) & (PatientVersionRow.version == latest.c.version),
             )
             .join(PatientRow, PatientRow.id == PatientVersionRow.patient_id)
         )
 
     def latest(self, patient_id: UUID) -> PatientVersion | None:
-        found = self.session.execute(
-            self._current_versions().where(PatientVersionRow.patient_id == patient_id)
-        ).first()
+        found = self.session.execute(self._current_versions().where(PatientVersionRow.patient_id == patient_id)).first()
         return mapping.version_from_row(found[0], found[1]) if found else None
 
     def history(self, patient_id: UUID) -> list[PatientVersion]:
@@ -217,19 +210,14 @@ class SqlAuditLog:
         return [mapping.audit_from_row(r) for r in self.session.scalars(stmt)]
 
     def count(self, query: AuditQuery) -> int:
-        return int(
-            self.session.scalar(select(func.count()).select_from(self._filtered(query).subquery())) or 0
-        )
+        return int(self.session.scalar(select(func.count()).select_from(self._filtered(query).subquery())) or 0)
 
     def iter_chain(self) -> Iterator[AuditEvent]:
         last_seq = 0
         while True:
             rows = list(
                 self.session.scalars(
-                    select(AuditEventRow)
-                    .where(AuditEventRow.seq > last_seq)
-                    .order_by(AuditEventRow.seq)
-                    .limit(2000)
+                    select(AuditEventRow).where(AuditEventRow.seq > last_seq).order_by(AuditEventRow.seq).limit(2000)
                 )
             )
             if not rows:

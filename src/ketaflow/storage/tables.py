@@ -114,9 +114,7 @@ class BodyMeasurementRow(Base):
     recorded_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(40))
     # Unique: a measurement is corrected at most once; a further correction amends the correction.
-    amends_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("body_measurements.id"), unique=True, nullable=True
-    )
+    amends_id: Mapped[UUID | None] = mapped_column(ForeignKey("body_measurements.id"), unique=True, nullable=True)
     reason: Mapped[str] = mapped_column(String(300), default="")
 
 

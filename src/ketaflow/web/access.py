@@ -56,9 +56,7 @@ async def _submitted_csrf(request: Request) -> str:
     header = request.headers.get(CSRF_HEADER, "")
     if header:
         return header
-    if request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         value = form.get(CSRF_FIELD, "")
         return value if isinstance(value, str) else ""
@@ -93,15 +91,11 @@ class AccessRule:
             raise CsrfRejected()
         if not signed_in.session.second_factor_done and not self.during_second_factor:
             raise SecondFactorPending("second factor required")
-        if signed_in.user.must_change_password and not (
-            self.during_password_change or self.during_second_factor
-        ):
+        if signed_in.user.must_change_password and not (self.during_password_change or self.during_second_factor):
             raise PasswordChangeRequired("password change required")
         assert self.permission is not None  # public rules returned above
         if not can(signed_in.user.role, self.permission):
-            actor = Actor(
-                signed_in.user.id, signed_in.user.username, signed_in.user.role, client_address(request)
-            )
+            actor = Actor(signed_in.user.id, signed_in.user.username, signed_in.user.role, client_address(request))
             with svc.uow_factory() as uow:
                 record_audit(
                     uow,

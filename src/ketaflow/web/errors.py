@@ -59,9 +59,7 @@ def _field_errors(exc: ClinicError) -> dict[str, str]:
     return {}
 
 
-def _problem(
-    request: Request, status: int, title: str, detail: str, errors: dict[str, str] | None = None
-) -> Response:
+def _problem(request: Request, status: int, title: str, detail: str, errors: dict[str, str] | None = None) -> Response:
     """JSON for the API, the form again (when the route left one) or an error page for browsers."""
     if _wants_json(request):
         body: dict[str, Any] = {"status": status, "title": title, "detail": detail}
@@ -86,9 +84,7 @@ def _problem(
 
 def _login_redirect(request: Request, expired: bool) -> Response:
     if _wants_json(request):
-        return JSONResponse(
-            {"status": 401, "title": "Not signed in", "detail": "sign in first"}, status_code=401
-        )
+        return JSONResponse({"status": 401, "title": "Not signed in", "detail": "sign in first"}, status_code=401)
     target = "/login?next=" + quote(request.url.path, safe="/")
     if expired:
         target += "&notice=expired"
@@ -139,9 +135,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Not found", 405: "Method not allowed"}
-    response = _problem(
-        request, exc.status_code, titles.get(exc.status_code, "Request refused"), str(exc.detail)
-    )
+    response = _problem(request, exc.status_code, titles.get(exc.status_code, "Request refused"), str(exc.detail))
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,8 +20,8 @@ class _In(BaseModel):
 class PatientDetailsIn(_In):
     family_name: str = Field(max_length=100)
     given_names: str = Field(max_length=100)
-    date_of_birth: str = Field(max_length=10, description="YYYY-MM-DD", examples=["1984-03-02"])
-    sex: str = Field(max_length=16, description="female, male, other or unknown")
+    date_of_birth: date = Field(description="YYYY-MM-DD", examples=["1984-03-02"])
+    sex: Literal["female", "male", "other", "unknown"]
     phone: str = Field(default="", max_length=32)
     email: str = Field(default="", max_length=255)
     address: str = Field(default="", max_length=300)
@@ -30,20 +31,20 @@ class PatientDetailsIn(_In):
 
 
 class PatientRegistrationIn(PatientDetailsIn):
-    mrn: str = Field(max_length=32, description="the clinic's medical record number")
+    mrn: str = Field(
+        max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", description="the clinic's medical record number"
+    )
 
 
 class PatientAmendmentIn(PatientDetailsIn):
-    base_version: int = Field(
-        ge=1, le=1_000_000, description="the version you edited (stale versions are refused)"
-    )
+    base_version: int = Field(ge=1, le=1_000_000, description="the version you edited (stale versions are refused)")
     reason: str = Field(max_length=300, description="why the record is corrected")
 
 
 class MeasurementIn(_In):
-    kind: str = Field(max_length=16, description="weight (kg) or height (cm)")
-    value: float = Field(allow_inf_nan=False)
-    measured_on: str = Field(max_length=10, description="YYYY-MM-DD")
+    kind: Literal["weight", "height"] = Field(description="weight (kg) or height (cm)")
+    value: float = Field(allow_inf_nan=False, description="kg for weight, cm for height")
+    measured_on: date = Field(description="YYYY-MM-DD")
     amends_id: UUID | None = Field(default=None, description="the measurement this one corrects")
     reason: str = Field(default="", max_length=300, description="required when correcting")
 

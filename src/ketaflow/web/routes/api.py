@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from ketaflow.domain.access import Permission
 from ketaflow.services import audit, patients
@@ -56,17 +57,16 @@ async def me(signed_in: Anyone) -> UserOut:
 
 @router.get("/patients")
 async def search(
-    request: Request, signed_in: Reader, q: str = "", date_of_birth: str = ""
+    request: Request, signed_in: Reader, q: Annotated[str, Query(max_length=100)] = "", date_of_birth: date | None = None
 ) -> list[PatientOut]:
-    found = patients.search_patients(services_of(request), actor_of(request, signed_in), q, date_of_birth)
+    dob = date_of_birth.isoformat() if date_of_birth else ""
+    found = patients.search_patients(services_of(request), actor_of(request, signed_in), q, dob)
     return [PatientOut.of(v) for v in found]
 
 
 @router.post("/patients", status_code=201)
 async def register(request: Request, signed_in: Registrar, body: PatientRegistrationIn) -> PatientOut:
-    version = patients.register_patient(
-        services_of(request), actor_of(request, signed_in), body.mrn, _details(body)
-    )
+    version = patients.register_patient(services_of(request), actor_of(request, signed_in), body.mrn, _details(body))
     return PatientOut.of(version)
 
 
@@ -87,9 +87,7 @@ async def history(request: Request, signed_in: Reader, patient_id: UUID) -> list
 
 
 @router.post("/patients/{patient_id}/amendments", status_code=201)
-async def amend(
-    request: Request, signed_in: Amender, patient_id: UUID, body: PatientAmendmentIn
-) -> PatientOut:
+async def amend(request: Request, signed_in: Amender, patient_id: UUID, body: PatientAmendmentIn) -> PatientOut:
     version = patients.amend_patient(
         services_of(request),
         actor_of(request, signed_in),
@@ -102,9 +100,7 @@ async def amend(
 
 
 @router.post("/patients/{patient_id}/measurements", status_code=201)
-async def measure(
-    request: Request, signed_in: Charter, patient_id: UUID, body: MeasurementIn
-) -> MeasurementOut:
+async def measure(request: Request, signed_in: Charter, patient_id: UUID, body: MeasurementIn) -> MeasurementOut:
     measurement = patients.record_measurement(
         services_of(request),
         actor_of(request, signed_in),

@@ -95,9 +95,7 @@ async def audit_page(request: Request, signed_in: Auditor, query: Query) -> HTML
 @router.get("/audit/export.csv")
 async def audit_export(request: Request, signed_in: Exporter, query: Query) -> Response:
     svc = services_of(request)
-    body = audit.export_audit_csv(
-        svc, actor_of(request, signed_in), replace(query, limit=1_000_000, offset=0)
-    )
+    body = audit.export_audit_csv(svc, actor_of(request, signed_in), replace(query, limit=1_000_000, offset=0))
     stamp = svc.clock.now().strftime("%Y%m%dT%H%M%SZ")
     return Response(
         body,

@@ -114,9 +114,7 @@ async def enrol_page(request: Request, signed_in: Pending) -> Response:
 
 
 @router.post("/login/enrol")
-async def enrol(
-    request: Request, signed_in: Pending, code: Annotated[str, Form(max_length=20)] = ""
-) -> Response:
+async def enrol(request: Request, signed_in: Pending, code: Annotated[str, Form(max_length=20)] = "") -> Response:
     try:
         auth.confirm_second_factor_enrolment(services_of(request), signed_in, code)
     except InputError as exc:

@@ -43,9 +43,7 @@ async def _details_from_form(request: Request) -> dict[str, object]:
 
 
 @router.get("/patients")
-async def patient_list(
-    request: Request, signed_in: Reader, q: str = "", date_of_birth: str = ""
-) -> HTMLResponse:
+async def patient_list(request: Request, signed_in: Reader, q: str = "", date_of_birth: str = "") -> HTMLResponse:
     found = patients.search_patients(services_of(request), actor_of(request, signed_in), q, date_of_birth)
     can_register = can(signed_in.user.role, Permission.PATIENT_REGISTER)
     return render(
@@ -60,9 +58,7 @@ async def patient_list(
 
 
 @router.get("/patients/_results")
-async def patient_results(
-    request: Request, signed_in: Reader, q: str = "", date_of_birth: str = ""
-) -> HTMLResponse:
+async def patient_results(request: Request, signed_in: Reader, q: str = "", date_of_birth: str = "") -> HTMLResponse:
     """The results table alone, swapped in by htmx as the user types."""
     found = patients.search_patients(services_of(request), actor_of(request, signed_in), q, date_of_birth)
     return render(request, "_patient_results.html", signed_in, patients=found, q=q)
@@ -87,9 +83,7 @@ async def register_patient(request: Request, signed_in: Registrar) -> RedirectRe
     values = {**await _details_from_form(request), "mrn": str(form.get("mrn", ""))}
     remember_form(request, "patient_form.html", mode="register", values=values, sex_options=SEX_OPTIONS)
     details = {k: v for k, v in values.items() if k != "mrn"}
-    version = patients.register_patient(
-        services_of(request), actor_of(request, signed_in), values["mrn"], details
-    )
+    version = patients.register_patient(services_of(request), actor_of(request, signed_in), values["mrn"], details)
     return RedirectResponse(f"/patients/{version.patient_id}?notice=registered", status_code=303)
 
 

@@ -93,9 +93,7 @@ def upgrade() -> None:
             ["body_measurements.id"],
             name=op.f("fk_body_measurements_amends_id_body_measurements"),
         ),
-        sa.ForeignKeyConstraint(
-            ["patient_id"], ["patients.id"], name=op.f("fk_body_measurements_patient_id_patients")
-        ),
+        sa.ForeignKeyConstraint(["patient_id"], ["patients.id"], name=op.f("fk_body_measurements_patient_id_patients")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_body_measurements")),
         sa.UniqueConstraint("amends_id", name=op.f("uq_body_measurements_amends_id")),
     )
@@ -119,15 +117,11 @@ def upgrade() -> None:
         sa.Column("recorded_at_utc", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sa.String(length=40), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["patient_id"], ["patients.id"], name=op.f("fk_patient_versions_patient_id_patients")
-        ),
+        sa.ForeignKeyConstraint(["patient_id"], ["patients.id"], name=op.f("fk_patient_versions_patient_id_patients")),
         sa.PrimaryKeyConstraint("patient_id", "version", name=op.f("pk_patient_versions")),
     )
     with op.batch_alter_table("patient_versions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_patient_versions_date_of_birth"), ["date_of_birth"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_patient_versions_date_of_birth"), ["date_of_birth"], unique=False)
         batch_op.create_index("ix_patient_versions_names", ["family_name", "given_names"], unique=False)
 
     op.create_table(
