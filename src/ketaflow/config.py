@@ -29,9 +29,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KETAFLOW_", env_file=None, extra="ignore")
 
-    environment: Environment = Field(
-        default=Environment.DEVELOPMENT, description="development, test or production"
-    )
+    environment: Environment = Field(default=Environment.DEVELOPMENT, description="development, test or production")
     database_url: str = Field(
         default="sqlite:///./ketaflow.db",
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
@@ -40,21 +38,13 @@ class Settings(BaseSettings):
         default="dev-insecure-secret-key-change-me",
         description="Key for CSRF tokens and encrypting TOTP secrets; at least 32 characters in production",
     )
-    clinic_name: str = Field(
-        default="ketaflow demo clinic", description="Shown in the header and on printouts"
-    )
+    clinic_name: str = Field(default="ketaflow demo clinic", description="Shown in the header and on printouts")
     clinic_timezone: str = Field(default="America/New_York", description="IANA zone used only for display")
-    session_idle_timeout_min: int = Field(
-        default=15, ge=1, le=60, description="Sign out after this idle time"
-    )
-    session_absolute_timeout_h: int = Field(
-        default=12, ge=1, le=24, description="Sign out after this, always"
-    )
+    session_idle_timeout_min: int = Field(default=15, ge=1, le=60, description="Sign out after this idle time")
+    session_absolute_timeout_h: int = Field(default=12, ge=1, le=24, description="Sign out after this, always")
     login_max_failures: int = Field(default=5, ge=3, le=20, description="Failed logins before lock-out")
     login_lockout_min: int = Field(default=15, ge=1, le=1440, description="Lock-out duration")
-    cookie_secure: bool = Field(
-        default=True, description="Send the session cookie only over HTTPS (or localhost)"
-    )
+    cookie_secure: bool = Field(default=True, description="Send the session cookie only over HTTPS (or localhost)")
     trusted_proxy: bool = Field(
         default=False, description="Take the client address from X-Forwarded-For (behind a reverse proxy)"
     )
@@ -102,7 +92,6 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         lines = [
-            f"  KETAFLOW_{'_'.join(str(p) for p in e['loc']).upper() or 'SETTINGS'}: {e['msg']}"
-            for e in exc.errors()
+            f"  KETAFLOW_{'_'.join(str(p) for p in e['loc']).upper() or 'SETTINGS'}: {e['msg']}" for e in exc.errors()
         ]
         raise ConfigurationError("ketaflow cannot start; fix these settings:\n" + "\n".join(lines)) from exc

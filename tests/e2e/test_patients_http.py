@@ -71,9 +71,9 @@ def test_the_api_names_the_bad_field_and_saves_nothing(clinic: Clinic) -> None:
     response = client.post("/api/v1/patients", json={**PATIENT, "sex": "yes"}, headers=headers)
 
     assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {"field": "sex", "message": "expected one of female, male, other, unknown, got 'yes'"}
-    ]
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == ["sex"]
+    assert "'female', 'male', 'other' or 'unknown'" in errors[0]["message"]
     assert _count(clinic, "patients") == 0
 
 

@@ -45,7 +45,9 @@ def test_sqlite_connections_are_durable(tmp_path: object) -> None:
     assert settings == {"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"}
 
 
-@pytest.mark.parametrize("pragma", ["PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF", "PRAGMA journal_mode=DELETE"])
+@pytest.mark.parametrize(
+    "pragma", ["PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF", "PRAGMA journal_mode=DELETE"]
+)
 def test_the_app_refuses_weaker_sqlite_settings(tmp_path: object, pragma: str) -> None:
     engine = create_database_engine(f"sqlite:///{tmp_path}/weak.db")
 
@@ -78,7 +80,12 @@ def test_append_only_tables_refuse_update_and_delete_from_raw_sql(
 ) -> None:
     version = patients.register_patient(services, NURSE, "KF-1", PATIENT)
     patients.record_measurement(services, NURSE, version.patient_id, kind="weight", value=70, measured_on="2026-11-20")
-    column = {"patients": "mrn", "patient_versions": "family_name", "body_measurements": "kind", "audit_events": "detail"}[table]
+    column = {
+        "patients": "mrn",
+        "patient_versions": "family_name",
+        "body_measurements": "kind",
+        "audit_events": "detail",
+    }[table]
     sql = f"UPDATE {table} SET {column} = 'x'" if verb == "UPDATE" else f"DELETE FROM {table}"
 
     with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as conn:

@@ -47,4 +47,8 @@ def test_bad_settings_stop_start_up_naming_the_variable(monkeypatch: pytest.Monk
 def test_defaults_are_the_documented_ones() -> None:
     settings = Settings()
 
-    assert (settings.session_idle_timeout_min, settings.session_absolute_timeout_h, settings.cookie_secure) == (15, 12, True)
+    assert (settings.session_idle_timeout_min, settings.session_absolute_timeout_h, settings.cookie_secure) == (
+        15,
+        12,
+        True,
+    )

@@ -107,7 +107,13 @@ def test_a_measurement_dated_tomorrow_is_refused() -> None:
 
 def _m(kind: MeasurementKind, value: float, day: int, amends: BodyMeasurement | None = None) -> BodyMeasurement:
     return BodyMeasurement(
-        uuid4(), uuid4(), kind, value, date(2026, 11, day), datetime(2026, 11, day, tzinfo=UTC), "nurse",
+        uuid4(),
+        uuid4(),
+        kind,
+        value,
+        date(2026, 11, day),
+        datetime(2026, 11, day, tzinfo=UTC),
+        "nurse",
         amends_id=amends.id if amends else None,
     )
 

@@ -25,9 +25,7 @@ EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 REMOTE = r"""["'`]?\s*(?:https?:)?//"""
 TAG_WITH_URL = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)\s*=\s*" + REMOTE, re.I)
 CSS_LOAD = re.compile(r"(?:@import\s+(?:url\()?|url\()\s*" + REMOTE, re.I)
-JS_LOAD = re.compile(
-    r"(?:\b(?:src|href)\s*[=:]\s*|\bimport\s*\(\s*|\bfrom\s+|\bimportScripts\s*\(\s*)" + REMOTE, re.I
-)
+JS_LOAD = re.compile(r"(?:\b(?:src|href)\s*[=:]\s*|\bimport\s*\(\s*|\bfrom\s+|\bimportScripts\s*\(\s*)" + REMOTE, re.I)
 
 
 def load_json(path: Path) -> dict[str, Any]:  # Any: free-form npm/manifest JSON

@@ -101,9 +101,7 @@ class PatientDetails:
 
     def to_json(self) -> dict[str, str]:
         return {
-            f.name: (
-                getattr(self, f.name).isoformat() if f.name == "date_of_birth" else str(getattr(self, f.name))
-            )
+            f.name: (getattr(self, f.name).isoformat() if f.name == "date_of_birth" else str(getattr(self, f.name)))
             for f in fields(self)
         }
 
@@ -168,9 +166,7 @@ def check_reason(raw: object) -> str:
     return value
 
 
-def check_measurement(
-    kind: MeasurementKind, raw_value: object, raw_date: object, *, today: date
-) -> tuple[float, date]:
+def check_measurement(kind: MeasurementKind, raw_value: object, raw_date: object, *, today: date) -> tuple[float, date]:
     """Check a weight (kg) or height (cm) and the date it was measured."""
     errors: list[InputError] = []
     check = _Checker({"value": raw_value, "measured_on": raw_date}, errors)

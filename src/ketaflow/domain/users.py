@@ -118,9 +118,7 @@ def check_username(raw: object) -> str:
     """
     value = str(raw or "").strip().lower()
     if not USERNAME_PATTERN.fullmatch(value):
-        raise InputError(
-            "username", "3-40 lower-case letters, digits, '.', '_' or '-', starting with a letter", raw
-        )
+        raise InputError("username", "3-40 lower-case letters, digits, '.', '_' or '-', starting with a letter", raw)
     return value
 
 
