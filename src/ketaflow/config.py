@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -36,19 +36,27 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="dev-insecure-secret-key-change-me",
-        description="Key for CSRF tokens and encrypting TOTP secrets; at least 32 characters in production",
+        description="Key that encrypts TOTP secrets at rest; at least 32 characters in production "
+        "(changing it invalidates every enrolled second factor)",
     )
-    clinic_name: str = Field(default="ketaflow demo clinic", description="Shown in the header and on printouts")
-    clinic_timezone: str = Field(default="America/New_York", description="IANA zone used only for display")
+    clinic_name: str = Field(
+        default="ketaflow demo clinic", description="Shown on the sign-in page and in the authenticator app's label"
+    )
+    clinic_timezone: str = Field(
+        default="America/New_York",
+        description="IANA zone for display, for 'today' in date checks and audit-filter day boundaries",
+    )
     session_idle_timeout_min: int = Field(default=15, ge=1, le=60, description="Sign out after this idle time")
     session_absolute_timeout_h: int = Field(default=12, ge=1, le=24, description="Sign out after this, always")
     login_max_failures: int = Field(default=5, ge=3, le=20, description="Failed logins before lock-out")
     login_lockout_min: int = Field(default=15, ge=1, le=1440, description="Lock-out duration")
     cookie_secure: bool = Field(default=True, description="Send the session cookie only over HTTPS (or localhost)")
     trusted_proxy: bool = Field(
-        default=False, description="Take the client address from X-Forwarded-For (behind a reverse proxy)"
+        default=False,
+        description="Behind a reverse proxy on this host: uvicorn takes the client address from X-Forwarded-For "
+        "sent by 127.0.0.1 only",
     )
-    log_level: str = Field(default="INFO", description="Python logging level")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Python logging level")
 
     @field_validator("clinic_timezone")
     @classmethod

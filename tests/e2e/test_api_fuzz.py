@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from ketaflow.domain.access import Role
 from ketaflow.services import patients
@@ -23,7 +23,9 @@ def director(clinic: Clinic) -> dict[str, Any]:
     """A signed-in medical director (may read and amend charts and read the audit trail), and a real patient."""
     client = clinic.login(Role.MEDICAL_DIRECTOR)
     patients.register_patient(
-        clinic.services, Actor.system("fuzz"), "KF-FUZZ",
+        clinic.services,
+        Actor.system("fuzz"),
+        "KF-FUZZ",
         {"family_name": "Fuzz", "given_names": "Test", "date_of_birth": "1990-01-01", "sex": "other"},
     )
     return {"cookies": dict(client.cookies), "headers": {"X-CSRF-Token": csrf_of(client)}}
@@ -39,7 +41,9 @@ def test_the_api_never_fails_with_a_server_error_and_keeps_its_schema(clinic: Cl
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def fuzz(case: Any) -> None:

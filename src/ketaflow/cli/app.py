@@ -87,8 +87,11 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
             out.print(f"Seeded the demo clinic: {len(seeded.credentials)} users, {seeded.patients} fictional patients.")
         else:
             out.print("The database already has users; nothing was seeded.")
+            if not seeded.credentials:
+                return
         table = Table(
-            title="Demo sign-ins (fictional clinic; physician, director and admin set up TOTP at first sign-in)"
+            title="Demo sign-ins (fictional clinic; passwords as seeded unless changed since; "
+            "physician, director and admin set up TOTP at first sign-in)"
         )
         for column in ("username", "password", "role"):
             table.add_column(column)

@@ -79,6 +79,7 @@ def sign_in(svc: AppServices, username: str, password: str, *, source_address: s
             svc.hasher.dummy_verify(password)
             raise _failed(uow, svc, actor, "account disabled")
         if user.is_locked(now):
+            svc.hasher.dummy_verify(password)
             record_audit(
                 uow,
                 svc.clock,

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 import pyotp
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ketaflow.domain.errors import AuthenticationFailed
 
 
 class PasswordHasher:
@@ -64,8 +67,15 @@ class SecretBox:
         return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def open(self, token: str) -> str:
-        raw = base64.urlsafe_b64decode(token.encode("ascii"))
-        return AESGCM(self.key).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+        """Decrypt; a secret sealed under another app secret (KETAFLOW_SECRET_KEY changed) cannot be read."""
+        try:
+            raw = base64.urlsafe_b64decode(token.encode("ascii"))
+            return AESGCM(self.key).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+        except (InvalidTag, ValueError) as exc:
+            raise AuthenticationFailed(
+                "Your second factor cannot be checked (the server's secret key has changed). "
+                "Ask an admin to reset your second factor, then enrol again."
+            ) from exc
 
 
 TOTP_ISSUER = "ketaflow"

@@ -130,8 +130,11 @@ def seed_demo_clinic(svc: AppServices) -> DemoSeed:
     console = Actor.system("demo-seed")
     credentials = [(name, demo_password(name), role) for name, _, role in DEMO_USERS]
     with svc.uow_factory() as uow:
-        if uow.users.list_all():
-            return DemoSeed(created=False, credentials=credentials, patients=0)
+        existing = {u.username for u in uow.users.list_all() if not u.disabled}
+    if existing:
+        # Only the demo accounts that are still there (their passwords may have been changed since).
+        still_there = [c for c in credentials if c[0] in existing]
+        return DemoSeed(created=False, credentials=still_there, patients=0)
     for name, display, role in DEMO_USERS:
         users.create_user(
             svc,

@@ -22,6 +22,12 @@ SQLITE_PRAGMAS = (
 )
 
 
+SQLITE_REQUIRED = {"journal_mode": {"wal"}, "synchronous": {"2"}, "foreign_keys": {"1"}}
+# Every synchronous_commit level but "off" flushes the commit record to local disk before reporting success
+# (PostgreSQL docs, "synchronous_commit"); remote_* add standby guarantees on top.
+PG_REQUIRED = {"fsync": {"on"}, "synchronous_commit": {"on", "local", "remote_write", "remote_apply"}}
+
+
 class UnsafeDatabaseSettings(ClinicError):
     """The database would not keep committed clinical data safe; the app refuses to start."""
 
@@ -57,16 +63,16 @@ def check_durability(engine: Engine) -> dict[str, str]:
                 "synchronous": str(conn.exec_driver_sql("PRAGMA synchronous").scalar()),
                 "foreign_keys": str(conn.exec_driver_sql("PRAGMA foreign_keys").scalar()),
             }
-            required = {"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"}
+            required = SQLITE_REQUIRED
         else:
             found = {
                 "fsync": str(conn.execute(text("SHOW fsync")).scalar()),
                 "synchronous_commit": str(conn.execute(text("SHOW synchronous_commit")).scalar()),
             }
-            required = {"fsync": "on", "synchronous_commit": "on"}
+            required = PG_REQUIRED
         conn.rollback()
-    weak = {k: v for k, v in found.items() if v != required[k]}
+    weak = {k: v for k, v in found.items() if v not in required[k]}
     if weak:
-        detail = ", ".join(f"{k}={v} (need {required[k]})" for k, v in weak.items())
+        detail = ", ".join(f"{k}={v} (need {' or '.join(sorted(required[k]))})" for k, v in weak.items())
         raise UnsafeDatabaseSettings(f"refusing to start: database settings would risk committed data: {detail}")
     return found

@@ -57,7 +57,10 @@ async def me(signed_in: Anyone) -> UserOut:
 
 @router.get("/patients")
 async def search(
-    request: Request, signed_in: Reader, q: Annotated[str, Query(max_length=100)] = "", date_of_birth: date | None = None
+    request: Request,
+    signed_in: Reader,
+    q: Annotated[str, Query(max_length=100)] = "",
+    date_of_birth: date | None = None,
 ) -> list[PatientOut]:
     dob = date_of_birth.isoformat() if date_of_birth else ""
     found = patients.search_patients(services_of(request), actor_of(request, signed_in), q, dob)
