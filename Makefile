@@ -30,8 +30,8 @@ run: install                       ## migrate SQLite, seed the demo clinic (firs
 	$(BIN)/ketaflow serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -45,8 +45,8 @@ unit: install-dev
 test: lint typecheck layers unit   ## lint, types, layer contract, all tests
 
 fmt: install-dev
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests scripts benchmarks
+	$(BIN)/ruff format src tests scripts benchmarks
 
 bench: install-dev                 ## benchmarks; each prints its figures and the ratio against its peer
 	$(BIN)/python -m benchmarks

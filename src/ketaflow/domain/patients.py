@@ -218,7 +218,7 @@ class _Checker:
     def text(self, name: str, max_chars: int, *, required: bool = False) -> str:
         value = self._str(name)
         if required and not value:
-            self._fail(name, "a value (required)")
+            self._fail(name, "a value (this field is required)")
         elif len(value) > max_chars or _CONTROL_CHARS.search(value):
             self._fail(name, f"at most {max_chars} characters of plain text")
         return value

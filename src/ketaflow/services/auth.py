@@ -215,16 +215,22 @@ class Enrolment:
 
 
 def start_second_factor_enrolment(svc: AppServices, signed_in: SignedIn) -> Enrolment:
-    """A new TOTP secret for a user who has none yet; shown once, as a QR code and as text."""
+    """The TOTP secret to enrol, as a QR code and as text: the one in progress, or a new one.
+
+    Reloading the page or mistyping the code shows the same secret, which the user may already have scanned.
+    """
     if signed_in.user.totp_enrolled:
         raise InputError("totp", "no existing second factor (ask an admin to reset it first)")
-    secret = new_totp_secret()
     with svc.uow_factory() as uow:
         user = uow.users.get(signed_in.user.id)
         if user is None:
             raise AuthenticationFailed("not signed in")
-        uow.users.save(replace(user, totp_secret_encrypted=svc.secret_box.seal(secret)))
-        uow.commit()
+        if user.totp_secret_encrypted:
+            secret = svc.secret_box.open(user.totp_secret_encrypted)
+        else:
+            secret = new_totp_secret()
+            uow.users.save(replace(user, totp_secret_encrypted=svc.secret_box.seal(secret)))
+            uow.commit()
     return Enrolment(secret=secret, uri=totp_uri(secret, signed_in.user.username, svc.clinic_name))
 
 

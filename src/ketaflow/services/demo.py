@@ -145,14 +145,13 @@ def seed_demo_clinic(svc: AppServices) -> DemoSeed:
             password=demo_password(name),
             must_change_password=False,
         )
-    nurse = Actor.system("nurse")
     measured_on = (svc.clock.now() - timedelta(days=3)).date().isoformat()
     for mrn, details, weight_kg, height_cm in DEMO_PATIENTS:
         version = patients.register_patient(svc, console, mrn, details)
         patients.record_measurement(
-            svc, nurse, version.patient_id, kind="weight", value=weight_kg, measured_on=measured_on
+            svc, console, version.patient_id, kind="weight", value=weight_kg, measured_on=measured_on
         )
         patients.record_measurement(
-            svc, nurse, version.patient_id, kind="height", value=height_cm, measured_on=measured_on
+            svc, console, version.patient_id, kind="height", value=height_cm, measured_on=measured_on
         )
     return DemoSeed(created=True, credentials=credentials, patients=len(DEMO_PATIENTS))

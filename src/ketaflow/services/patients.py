@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ketaflow.domain.access import Permission
 from ketaflow.domain.audit import ActionCode
-from ketaflow.domain.errors import Conflict, InputError, NotFound, StaleWrite
+from ketaflow.domain.errors import Conflict, InputError, InputErrors, NotFound, StaleWrite
 from ketaflow.domain.patients import (
     BodyMeasurement,
     MeasurementKind,
@@ -46,8 +46,17 @@ def clinic_today(svc: AppServices) -> date:
 def register_patient(svc: AppServices, actor: Actor, mrn: object, raw: Mapping[str, object]) -> PatientVersion:
     """Register a new patient as version 1 of the record."""
     require(actor, Permission.PATIENT_REGISTER)
-    checked_mrn = check_mrn(mrn)
-    details = PatientDetails.create(raw, today=clinic_today(svc))
+    errors: list[InputError] = []
+    try:
+        checked_mrn = check_mrn(mrn)
+    except InputError as exc:
+        errors.append(exc)
+    try:
+        details = PatientDetails.create(raw, today=clinic_today(svc))
+    except InputErrors as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise InputErrors(errors)
     version = PatientVersion(
         patient_id=uuid4(),
         mrn=checked_mrn,

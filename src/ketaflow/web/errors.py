@@ -51,12 +51,12 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def _field_errors(exc: ClinicError) -> dict[str, str]:
-    if isinstance(exc, InputErrors):
-        return exc.by_field
-    if isinstance(exc, InputError):
-        return {exc.field: str(exc).split(": ", 1)[1]}
-    return {}
+def _field_errors(exc: ClinicError, *, for_people: bool) -> dict[str, str]:
+    """Per field: the full "expected …, got …" for programs; for a person, what to enter, as a sentence."""
+    errors = exc.errors if isinstance(exc, InputErrors) else (exc,) if isinstance(exc, InputError) else ()
+    if for_people:
+        return {e.field: f"Enter {e.expected}." for e in errors}
+    return {e.field: str(e).split(": ", 1)[1] for e in errors}
 
 
 def _problem(request: Request, status: int, title: str, detail: str, errors: dict[str, str] | None = None) -> Response:
@@ -111,7 +111,11 @@ async def handle_clinic_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotFound):
         return _problem(request, 404, "Not found", str(exc))
     if isinstance(exc, InputError | InputErrors):
-        return _problem(request, 422, "Please check the highlighted fields", str(exc), _field_errors(exc))
+        people = not _wants_json(request)
+        detail = "Please check the highlighted fields." if people else str(exc)
+        return _problem(
+            request, 422, "Please check the highlighted fields", detail, _field_errors(exc, for_people=people)
+        )
     if isinstance(exc, Conflict):
         return _problem(request, 409, "Could not save", str(exc))
     if isinstance(exc, IntegrityViolation):

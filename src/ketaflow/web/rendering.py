@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ketaflow import __version__
-from ketaflow.domain.access import Permission, can
+from ketaflow.domain.access import Permission, Role, can
 from ketaflow.services.auth import SignedIn
 from ketaflow.services.credentials import new_token
 from ketaflow.web.access import ANON_CSRF_COOKIE
@@ -40,6 +40,14 @@ NOTICES = {
     "signed_out": ("info", "You are signed out."),
     "expired": ("warning", "Your session ended for privacy. Please sign in again."),
 }
+
+
+def home_for(role: Role) -> str:
+    """The first page a role may open: charts for clinical staff, the trail for auditors, users for admins."""
+    for _label, href, permission in NAV:
+        if can(role, permission):
+            return href
+    return "/account"
 
 
 def _local_time(settings_tz: str) -> Any:  # Any: Jinja filters are untyped callables

@@ -16,7 +16,7 @@ from ketaflow.services import auth
 from ketaflow.services.auth import NextStep, SignedIn
 from ketaflow.web.access import SESSION_COOKIE, allow, client_address, public, services_of
 from ketaflow.web.errors import remember_form
-from ketaflow.web.rendering import render
+from ketaflow.web.rendering import home_for, render
 
 router = APIRouter(include_in_schema=False)
 Public = Annotated[None, Depends(public())]
@@ -29,12 +29,12 @@ Self_ = Annotated[SignedIn, Depends(allow(Permission.ACCOUNT_SELF))]
 
 
 def _safe_next(raw: str) -> str:
-    """Only a local path: never an open redirect to another site."""
-    return raw if raw.startswith("/") and not raw.startswith(("//", "/\\")) else "/patients"
+    """Only a local path: never an open redirect to another site ("" means the role's home page)."""
+    return raw if raw.startswith("/") and not raw.startswith(("//", "/\\")) else ""
 
 
 @router.get("/login")
-async def login_page(request: Request, _: Public, next: str = "/patients") -> HTMLResponse:
+async def login_page(request: Request, _: Public, next: str = "") -> HTMLResponse:
     return render(request, "login.html", None, next=_safe_next(next), username="")
 
 
@@ -44,7 +44,7 @@ async def login(
     _: Public,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=300)] = "/patients",
+    next: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     svc = services_of(request)
     try:
@@ -60,7 +60,7 @@ async def login(
             next=_safe_next(next),
         )
     target = {
-        NextStep.DONE: _safe_next(next),
+        NextStep.DONE: _safe_next(next) or home_for(started.user.role),
         NextStep.VERIFY_SECOND_FACTOR: "/login/second-factor",
         NextStep.ENROL_SECOND_FACTOR: "/login/enrol",
     }[started.next_step]
@@ -81,7 +81,7 @@ async def login(
 @router.get("/login/second-factor")
 async def second_factor_page(request: Request, signed_in: Pending) -> Response:
     if signed_in.session.second_factor_done:
-        return RedirectResponse("/patients", status_code=303)
+        return RedirectResponse(home_for(signed_in.user.role), status_code=303)
     if not signed_in.user.totp_enrolled:
         return RedirectResponse("/login/enrol", status_code=303)
     return render(request, "second_factor.html", signed_in)
@@ -95,7 +95,7 @@ async def second_factor(
         auth.verify_second_factor(services_of(request), signed_in, code)
     except AuthenticationFailed as exc:
         return render(request, "second_factor.html", signed_in, status_code=401, error_summary=str(exc))
-    return RedirectResponse("/patients", status_code=303)
+    return RedirectResponse(home_for(signed_in.user.role), status_code=303)
 
 
 def _qr_svg(uri: str) -> str:
@@ -118,6 +118,7 @@ async def enrol(request: Request, signed_in: Pending, code: Annotated[str, Form(
     try:
         auth.confirm_second_factor_enrolment(services_of(request), signed_in, code)
     except InputError as exc:
+        # The same secret again: the user has already scanned it.
         enrolment = auth.start_second_factor_enrolment(services_of(request), signed_in)
         return render(
             request,
@@ -128,7 +129,7 @@ async def enrol(request: Request, signed_in: Pending, code: Annotated[str, Form(
             secret=enrolment.secret,
             qr_svg=_qr_svg(enrolment.uri),
         )
-    return RedirectResponse("/patients?notice=enrolled", status_code=303)
+    return RedirectResponse(home_for(signed_in.user.role) + "?notice=enrolled", status_code=303)
 
 
 @router.post("/logout")

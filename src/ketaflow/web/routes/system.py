@@ -8,15 +8,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from ketaflow import __version__
-from ketaflow.web.access import public
+from ketaflow.domain.access import Permission
+from ketaflow.services.auth import SignedIn
+from ketaflow.web.access import allow, public
+from ketaflow.web.rendering import home_for
 
 router = APIRouter()
 Public = Annotated[None, Depends(public())]
 
 
 @router.get("/", include_in_schema=False)
-async def home(_: Public) -> RedirectResponse:
-    return RedirectResponse("/patients", status_code=303)
+async def home(signed_in: Annotated[SignedIn, Depends(allow(Permission.ACCOUNT_SELF))]) -> RedirectResponse:
+    """The signed-in user's home page (anonymous visitors are sent to sign in)."""
+    return RedirectResponse(home_for(signed_in.user.role), status_code=303)
 
 
 @router.get("/healthz", tags=["system"])
