@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -14,9 +14,10 @@ from ketaflow.cli.app import build_cli
 from ketaflow.config import ConfigurationError, Settings, load_settings
 from ketaflow.domain.errors import ClinicError
 from ketaflow.domain.users import LoginPolicy
+from ketaflow.interop.icd10cm import Icd10CmCodeSystem
 from ketaflow.services.app import AppServices
 from ketaflow.services.credentials import PasswordHasher, SecretBox
-from ketaflow.services.ports import Clock
+from ketaflow.services.ports import Clock, CodeSystem
 from ketaflow.storage.database import check_durability, create_database_engine
 from ketaflow.storage.migrate import current_revision, head_revision, upgrade_to_head
 from ketaflow.storage.uow import SqlUnitOfWork, sql_unit_of_work_factory
@@ -30,6 +31,12 @@ log = logging.getLogger("ketaflow")
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+@cache
+def icd10cm_code_system() -> Icd10CmCodeSystem:
+    """One per process: the code set is large and loads on first use."""
+    return Icd10CmCodeSystem()
 
 
 class DatabaseNotReady(ClinicError):
@@ -94,6 +101,9 @@ class CliRuntime:
     def services(self) -> AppServices:
         check_database_ready(self.engine)
         return build_app_services(self.settings, self.engine)
+
+    def code_system(self) -> CodeSystem:
+        return icd10cm_code_system()
 
     def upgrade_database(self) -> tuple[str, str]:
         before = current_revision(self.engine) or ""

@@ -6,7 +6,9 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Protocol
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
@@ -16,12 +18,14 @@ from rich.table import Table
 from ketaflow.config import Environment, Settings
 from ketaflow.domain.access import Role
 from ketaflow.domain.audit import ChainAnchor
-from ketaflow.domain.errors import ClinicError
+from ketaflow.domain.errors import ClinicError, InputError
 from ketaflow.services import users as user_service
 from ketaflow.services.app import AppServices
 from ketaflow.services.audit import verify_audit_trail
 from ketaflow.services.context import Actor
 from ketaflow.services.demo import seed_demo_clinic
+from ketaflow.services.ports import CodeSystem
+from ketaflow.services.screening import screen_intake
 
 EXIT_INVALID = 2
 EXIT_FAILED = 1
@@ -33,8 +37,34 @@ class Runtime(Protocol):
     settings: Settings
 
     def services(self) -> AppServices: ...
+    def code_system(self) -> CodeSystem: ...
     def upgrade_database(self) -> tuple[str, str]: ...
     def serve(self, host: str, port: int, workers: int) -> None: ...
+
+
+def read_json_document(file: str) -> dict[str, Any]:
+    """A JSON object from a file or standard input ('-'); InputError names what is wrong."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError("FILE", "a readable file (or - for standard input)", file) from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError("FILE", f"valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    if not isinstance(document, dict):
+        raise InputError("FILE", "a JSON object at the top level", type(document).__name__)
+    return document
+
+
+def parse_utc(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError("--at", "an ISO 8601 date-time such as 2026-11-25T09:30:00Z", text) from None
+    if value.tzinfo is None:
+        raise InputError("--at", "a date-time with a time zone (Z or +00:00)", text)
+    return value.astimezone(UTC)
 
 
 def _console_actor() -> Actor:
@@ -98,6 +128,23 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
         for name, password, role in seeded.credentials:
             table.add_row(name, password, role.label)
         out.print(table)
+
+    @app.command()
+    def screen(
+        file: Annotated[str, typer.Argument(help="Intake JSON file, or - for standard input")],
+        at: Annotated[
+            str | None,
+            typer.Option(help="Screen as of this UTC time (ISO 8601); default now. Vitals are judged against it"),
+        ] = None,
+    ) -> None:
+        """Screen one intake (JSON) and print the decision with every finding's basis (docs/cli-contracts.md)."""
+        try:
+            document = read_json_document(file)
+            now_utc = parse_utc(at) if at else datetime.now(UTC)
+            result = screen_intake(document, codes=runtime_factory().code_system(), now_utc=now_utc)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
 
     @users.command("create")
     def users_create(

@@ -101,3 +101,12 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class CodeSystem(Protocol):
+    """A terminology that can say whether a code exists (ICD-10-CM for conditions)."""
+
+    name: str
+
+    def exists(self, code: str) -> bool: ...
+    def describe(self, code: str) -> str: ...
