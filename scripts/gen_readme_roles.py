@@ -31,6 +31,10 @@ PERMISSION_WORDS: Mapping[Permission, str] = {
     Permission.AUDIT_EXPORT: "Export the audit trail as CSV",
     Permission.USER_MANAGE: "Manage staff accounts: create, disable, reset passwords and authenticators, change roles",
     Permission.ACCOUNT_SELF: "Sign in, see their own account, change their own password",
+    Permission.SCREENING_READ: "See screening results, consents and pre-infusion gate checks",
+    Permission.SCREENING_RECORD: "Screen a patient for eligibility and run the pre-infusion gate",
+    Permission.SCREENING_REVIEW: "Document the decision on a held screening (proceed or not, and why)",
+    Permission.CONSENT_RECORD: "Record or withdraw a patient's informed consent",
 }
 SECOND_FACTOR_WORDS = "Must confirm each sign-in with an authenticator app (TOTP)"
 

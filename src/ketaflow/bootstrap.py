@@ -59,7 +59,9 @@ def build_app_services(
             absolute_timeout=timedelta(hours=settings.session_absolute_timeout_h),
         ),
         clinic_name=settings.clinic_name,
+        clinic_phone=settings.clinic_phone,
         clinic_timezone=settings.clinic_timezone,
+        codes=icd10cm_code_system(),
     )
 
 

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     clinic_name: str = Field(
         default="ketaflow demo clinic", description="Shown on the sign-in page and in the authenticator app's label"
     )
+    clinic_phone: str = Field(
+        default="(set KETAFLOW_CLINIC_PHONE)",
+        description="Printed on patient information sheets and discharge instructions as the number to call",
+    )
     clinic_timezone: str = Field(
         default="America/New_York",
         description="IANA zone for display, for 'today' in date checks and audit-filter day boundaries",

@@ -9,8 +9,9 @@ import pytest
 from fastapi.routing import APIRoute
 
 from ketaflow.domain.access import Role
-from ketaflow.services import patients, users
+from ketaflow.services import patients, screening, users
 from ketaflow.services.context import Actor
+from ketaflow.services.information import list_information_sheets
 from ketaflow.web.access import AccessRule
 from ketaflow.web.app import create_app
 from tests.conftest import Clinic, csrf_of
@@ -21,6 +22,7 @@ CHART_READERS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE, Ro
 CLINICIANS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.ADMIN, Role.MEDICAL_DIRECTOR})
 ADMINS = frozenset({Role.ADMIN})
+REVIEWERS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN})
 
 # Written by hand from the product rules, not derived from the code under test.
 EXPECTED: dict[tuple[str, str], Any] = {
@@ -45,6 +47,16 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/patients/{patient_id}/amend"): CHART_READERS,
     ("POST", "/patients/{patient_id}/amend"): CHART_READERS,
     ("POST", "/patients/{patient_id}/measurements"): CLINICIANS,
+    ("GET", "/patients/{patient_id}/screenings/new"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/screenings/new"): CLINICIANS,
+    ("GET", "/icd10cm/search"): CLINICIANS,
+    ("POST", "/screenings/{screening_id}/review"): REVIEWERS,
+    ("GET", "/patients/{patient_id}/consents/new"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/consents/new"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/consents/{consent_id}/withdraw"): CLINICIANS,
+    ("GET", "/patients/{patient_id}/gate"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/gate"): CLINICIANS,
+    ("GET", "/information/{sheet_id}"): EVERYONE,
     ("GET", "/audit"): AUDIT_READERS,
     ("GET", "/audit/export.csv"): frozenset({Role.AUDITOR}),
     ("POST", "/audit/verify"): AUDIT_READERS,
@@ -62,6 +74,13 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/patients/{patient_id}/history"): CHART_READERS,
     ("POST", "/api/v1/patients/{patient_id}/amendments"): CHART_READERS,
     ("POST", "/api/v1/patients/{patient_id}/measurements"): CLINICIANS,
+    ("POST", "/api/v1/patients/{patient_id}/screenings"): CLINICIANS,
+    ("GET", "/api/v1/patients/{patient_id}/screenings"): CLINICIANS,
+    ("POST", "/api/v1/screenings/{screening_id}/review"): REVIEWERS,
+    ("POST", "/api/v1/patients/{patient_id}/consents"): CLINICIANS,
+    ("POST", "/api/v1/patients/{patient_id}/consents/{consent_id}/withdrawal"): CLINICIANS,
+    ("POST", "/api/v1/patients/{patient_id}/gate"): CLINICIANS,
+    ("GET", "/api/v1/information-sheets"): EVERYONE,
     ("GET", "/api/v1/audit/events"): AUDIT_READERS,
     ("POST", "/logout"): EVERYONE,
 }
@@ -126,14 +145,35 @@ def _holds(role: Role, rule: AccessRule) -> bool:
 
 def _fill(clinic: Clinic, path: str) -> str:
     console = Actor.system("test")
-    if "{patient_id}" in path:
-        version = patients.register_patient(
+    patient_id = None
+    if "{patient_id}" in path or "{screening_id}" in path:
+        patient_id = patients.register_patient(
             clinic.services,
             console,
             f"KF-{uuid4().hex[:8]}",
             {"family_name": "Matrix", "given_names": "Test", "date_of_birth": "1980-01-01", "sex": "other"},
+        ).patient_id
+        path = path.replace("{patient_id}", str(patient_id))
+    if "{screening_id}" in path:
+        assert patient_id is not None
+        intake = {"patient": {"age_years": 46, "sex": "other", "weight_kg": 70}, "indication": "ptsd"}
+        held = screening.record_screening(  # no vitals: holds, so a physician's review is possible
+            clinic.services, console, patient_id, intake, purpose="intake", codes=clinic.services.codes
         )
-        path = path.replace("{patient_id}", str(version.patient_id))
+        path = path.replace("{screening_id}", str(held.id))
+    if "{consent_id}" in path:
+        assert patient_id is not None
+        consent = screening.record_consent(
+            clinic.services,
+            console,
+            patient_id,
+            sheet_id=list_information_sheets()[0].id,
+            signed_by_name="Test Matrix",
+            signed_on=patients.clinic_today(clinic.services).isoformat(),
+        )
+        path = path.replace("{consent_id}", str(consent.id))
+    if "{sheet_id}" in path:
+        path = path.replace("{sheet_id}", list_information_sheets()[0].id)
     if "{user_id}" in path:
         target = users.create_user(
             clinic.services,

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from ketaflow.services import patients
+from ketaflow.services import patients, screening
 from ketaflow.services.app import AppServices
 from ketaflow.services.audit import verify_audit_trail
 from ketaflow.services.context import Actor
@@ -73,18 +73,49 @@ def test_the_app_refuses_postgres_with_asynchronous_commit(postgres_database: Da
     engine.dispose()
 
 
+def _one_of_everything(services: AppServices) -> None:
+    """At least one row in every append-only table, written through the services."""
+    version = patients.register_patient(services, NURSE, "KF-1", PATIENT)
+    pid = version.patient_id
+    patients.record_measurement(services, NURSE, pid, kind="weight", value=70, measured_on="2026-11-20")
+    stale_vitals = {"systolic_mmhg": 120, "diastolic_mmhg": 80, "measured_at": "2026-11-01T09:00:00Z"}
+    held = screening.record_screening(
+        services,
+        NURSE,
+        pid,
+        {"patient": {"age_years": 42, "sex": "female", "weight_kg": 70}, "indication": "ptsd", "vitals": stale_vitals},
+        purpose="pre_infusion",
+        codes=services.codes,
+    )
+    screening.review_screening(services, NURSE, held.id, outcome="do_not_proceed", reason="vitals must be redone today")
+    consent = screening.record_consent(
+        services,
+        NURSE,
+        pid,
+        sheet_id="iv-ketamine-depression",
+        signed_by_name="Ana Rivera",
+        signed_on=services.clock.now().date().isoformat(),
+    )
+    screening.withdraw_consent(services, NURSE, pid, consent.id, "patient wants to think it over")
+    screening.run_pre_infusion_gate(services, NURSE, pid, confirmed=["fasting"])
+
+
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
 @pytest.mark.parametrize("verb", ["UPDATE", "DELETE"])
 def test_append_only_tables_refuse_update_and_delete_from_raw_sql(
     database: Database, services: AppServices, table: str, verb: str
 ) -> None:
-    version = patients.register_patient(services, NURSE, "KF-1", PATIENT)
-    patients.record_measurement(services, NURSE, version.patient_id, kind="weight", value=70, measured_on="2026-11-20")
+    _one_of_everything(services)
     column = {
         "patients": "mrn",
         "patient_versions": "family_name",
         "body_measurements": "kind",
         "audit_events": "detail",
+        "screenings": "decision",
+        "screening_reviews": "reason",
+        "consents": "signed_by_name",
+        "consent_withdrawals": "reason",
+        "gate_checks": "decision",
     }[table]
     sql = f"UPDATE {table} SET {column} = 'x'" if verb == "UPDATE" else f"DELETE FROM {table}"
 

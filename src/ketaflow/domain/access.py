@@ -35,6 +35,10 @@ class Permission(StrEnum):
     AUDIT_EXPORT = "audit.export"
     USER_MANAGE = "user.manage"
     ACCOUNT_SELF = "account.self"
+    SCREENING_READ = "screening.read"
+    SCREENING_RECORD = "screening.record"
+    SCREENING_REVIEW = "screening.review"
+    CONSENT_RECORD = "consent.record"
 
 
 _CLINICAL = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
@@ -51,6 +55,11 @@ ROLE_PERMISSIONS: Mapping[Permission, frozenset[Role]] = {
     Permission.AUDIT_EXPORT: frozenset({Role.AUDITOR}),
     Permission.USER_MANAGE: frozenset({Role.ADMIN}),
     Permission.ACCOUNT_SELF: _ALL,
+    # Screening holds clinical history: clinical staff only. Deciding on a hold is a prescriber's call.
+    Permission.SCREENING_READ: _CLINICAL,
+    Permission.SCREENING_RECORD: _CLINICAL,
+    Permission.SCREENING_REVIEW: frozenset({Role.PHYSICIAN, Role.MEDICAL_DIRECTOR}),
+    Permission.CONSENT_RECORD: _CLINICAL,
 }
 
 # HIPAA 164.312(d) / ONC 170.315(d)(13): a second factor for those who sign orders or manage access.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ketaflow.domain.users import LoginPolicy
 from ketaflow.services.credentials import PasswordHasher, SecretBox
-from ketaflow.services.ports import Clock, UnitOfWorkFactory
+from ketaflow.services.ports import Clock, CodeSystem, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,4 +17,6 @@ class AppServices:
     secret_box: SecretBox
     login_policy: LoginPolicy
     clinic_name: str
+    clinic_phone: str
     clinic_timezone: str
+    codes: CodeSystem

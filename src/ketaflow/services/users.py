@@ -83,10 +83,14 @@ def _load(svc: AppServices, username_or_id: str | UUID) -> UserAccount:
     return user
 
 
+# Changes after which the user must sign in again (the new state applies at once).
+ENDS_SESSIONS = frozenset({"user.disable", "user.password_reset", "user.second_factor_reset", "user.role_change"})
+
+
 def _save_change(svc: AppServices, actor: Actor, user: UserAccount, action: str, detail: str) -> UserAccount:
     with svc.uow_factory() as uow:
         uow.users.save(user)
-        if action in {"user.disable", "user.password_reset", "user.second_factor_reset"}:
+        if action in ENDS_SESSIONS:
             uow.sessions.end_all_for_user(user.id, svc.clock.now(), action)
         record_audit(
             uow,
@@ -158,22 +162,8 @@ def change_role(svc: AppServices, actor: Actor, username_or_id: str | UUID, role
     new_role = _role(role)
     if actor.user_id == user.id:
         raise Conflict("you cannot change your own role")
-    changed = replace(user, role=new_role)
-    with svc.uow_factory() as uow:
-        uow.users.save(changed)
-        uow.sessions.end_all_for_user(user.id, svc.clock.now(), "role changed")
-        record_audit(
-            uow,
-            svc.clock,
-            actor,
-            "user.role_change",
-            ActionCode.UPDATE,
-            resource_type="User",
-            resource_id=str(user.id),
-            detail=f"{user.username}: {user.role.value} -> {new_role.value}",
-        )
-        uow.commit()
-    return changed
+    detail = f"{user.username}: {user.role.value} -> {new_role.value}"
+    return _save_change(svc, actor, replace(user, role=new_role), "user.role_change", detail)
 
 
 AccountChange: TypeAlias = Callable[[AppServices, Actor, "str | UUID"], UserAccount]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -31,7 +33,17 @@ NAMING_CONVENTION = {
 }
 
 # Tables whose rows may never be updated or deleted; corrections are new rows.
-APPEND_ONLY_TABLES = ("patients", "patient_versions", "body_measurements", "audit_events")
+APPEND_ONLY_TABLES = (
+    "patients",
+    "patient_versions",
+    "body_measurements",
+    "audit_events",
+    "screenings",
+    "screening_reviews",
+    "consents",
+    "consent_withdrawals",
+    "gate_checks",
+)
 # Tables that hold mutable administrative state (accounts, sign-in sessions), audited on change.
 MUTABLE_TABLES = ("users", "web_sessions")
 
@@ -137,6 +149,73 @@ class AuditEventRow(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ScreeningRow(Base):
+    __tablename__ = "screenings"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    intake: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(32))
+    ruleset_id: Mapped[str] = mapped_column(String(64))
+    ruleset_version: Mapped[str] = mapped_column(String(32))
+    urgent_safety_referral: Mapped[bool] = mapped_column(Boolean)
+    screened_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    screened_by: Mapped[str] = mapped_column(String(40))
+
+
+class ScreeningReviewRow(Base):
+    __tablename__ = "screening_reviews"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    # Unique: one documented decision per held screening; a changed mind is a new screening.
+    screening_id: Mapped[UUID] = mapped_column(ForeignKey("screenings.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str] = mapped_column(String(40))
+    decided_by_role: Mapped[str] = mapped_column(String(32))
+
+
+class ConsentRow(Base):
+    __tablename__ = "consents"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    sheet_id: Mapped[str] = mapped_column(String(64))
+    sheet_version: Mapped[str] = mapped_column(String(32))
+    explained_by: Mapped[str] = mapped_column(String(40))
+    signed_by_name: Mapped[str] = mapped_column(String(200))
+    signed_on: Mapped[date] = mapped_column(Date)
+    recorded_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(40))
+
+
+class ConsentWithdrawalRow(Base):
+    __tablename__ = "consent_withdrawals"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    consent_id: Mapped[UUID] = mapped_column(ForeignKey("consents.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    withdrawn_by: Mapped[str] = mapped_column(String(40))
+
+
+class GateCheckRow(Base):
+    __tablename__ = "gate_checks"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    screening_id: Mapped[UUID | None] = mapped_column(ForeignKey("screenings.id"), nullable=True)
+    checklist: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(32))
+    clear: Mapped[bool] = mapped_column(Boolean)
+    checked_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    checked_by: Mapped[str] = mapped_column(String(40))
 
 
 Index("ix_patient_versions_names", PatientVersionRow.family_name, PatientVersionRow.given_names)

@@ -14,6 +14,7 @@ from ketaflow.storage.repositories import (
     SqlUserRepository,
     SqlWebSessionRepository,
 )
+from ketaflow.storage.screening_repository import SqlScreeningRepository
 
 
 class SqlUnitOfWork:
@@ -22,6 +23,7 @@ class SqlUnitOfWork:
     sessions: SqlWebSessionRepository
     patients: SqlPatientRepository
     audit: SqlAuditLog
+    screenings: SqlScreeningRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -32,6 +34,7 @@ class SqlUnitOfWork:
         self.sessions = SqlWebSessionRepository(self.session)
         self.patients = SqlPatientRepository(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.screenings = SqlScreeningRepository(self.session)
         return self
 
     def __exit__(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketaflow.domain.audit import AuditEvent
 from ketaflow.domain.patients import BodyMeasurement, PatientVersion
+from ketaflow.domain.screening.records import Consent, GateCheck, ScreeningRecord, ScreeningReview
 from ketaflow.domain.users import UserAccount
 
 
@@ -178,3 +179,134 @@ class ProblemOut(BaseModel):
     title: str
     detail: str
     errors: list[dict[str, str]] = []
+
+
+class ScreeningIn(_In):
+    purpose: Literal["intake", "pre_infusion"] = Field(description="at intake, or the gate before an infusion")
+    intake: dict[str, Any] = Field(description="the intake document of `ketaflow screen` (docs/cli-contracts.md)")
+
+
+class ReviewIn(_In):
+    outcome: Literal["proceed", "do_not_proceed"]
+    reason: str = Field(max_length=1000, description="the physician's clinical reasoning")
+
+
+class ConsentIn(_In):
+    sheet_id: str = Field(max_length=64, description="the information sheet explained (GET /api/v1/information-sheets)")
+    signed_by_name: str = Field(max_length=200)
+    signed_on: date
+
+
+class WithdrawalIn(_In):
+    reason: str = Field(max_length=300)
+
+
+class GateIn(_In):
+    confirmed: list[Literal["fasting", "escort", "medication_holds"]] = Field(
+        default_factory=list, max_length=3, description="checklist items the nurse confirmed at the chair"
+    )
+    escort_name: str = Field(default="", max_length=200)
+
+
+class ScreeningOut(BaseModel):
+    id: UUID
+    patient_id: UUID
+    purpose: str
+    decision: str
+    urgent_safety_referral: bool
+    result: dict[str, Any]
+    screened_at_utc: datetime
+    screened_by: str
+
+    @classmethod
+    def of(cls, r: ScreeningRecord) -> ScreeningOut:
+        return cls(
+            id=r.id,
+            patient_id=r.patient_id,
+            purpose=r.purpose.value,
+            decision=r.decision.value,
+            urgent_safety_referral=r.urgent_safety_referral,
+            result=dict(r.result),
+            screened_at_utc=r.screened_at_utc,
+            screened_by=r.screened_by,
+        )
+
+
+class ReviewOut(BaseModel):
+    id: UUID
+    screening_id: UUID
+    outcome: str
+    reason: str
+    decided_at_utc: datetime
+    decided_by: str
+
+    @classmethod
+    def of(cls, r: ScreeningReview) -> ReviewOut:
+        return cls(
+            id=r.id,
+            screening_id=r.screening_id,
+            outcome=r.outcome.value,
+            reason=r.reason,
+            decided_at_utc=r.decided_at_utc,
+            decided_by=r.decided_by,
+        )
+
+
+class ConsentOut(BaseModel):
+    id: UUID
+    sheet_id: str
+    sheet_version: str
+    explained_by: str
+    signed_by_name: str
+    signed_on: date
+    active: bool
+    withdrawn_at_utc: datetime | None
+    withdrawal_reason: str
+
+    @classmethod
+    def of(cls, c: Consent) -> ConsentOut:
+        return cls(
+            id=c.id,
+            sheet_id=c.sheet_id,
+            sheet_version=c.sheet_version,
+            explained_by=c.explained_by,
+            signed_by_name=c.signed_by_name,
+            signed_on=c.signed_on,
+            active=c.is_active,
+            withdrawn_at_utc=c.withdrawn_at_utc,
+            withdrawal_reason=c.withdrawal_reason,
+        )
+
+
+class GateOut(BaseModel):
+    id: UUID
+    clear: bool
+    decision: str
+    result: dict[str, Any]
+    checked_at_utc: datetime
+    checked_by: str
+
+    @classmethod
+    def of(cls, g: GateCheck) -> GateOut:
+        return cls(
+            id=g.id,
+            clear=g.clear,
+            decision=g.decision.value,
+            result=dict(g.result),
+            checked_at_utc=g.checked_at_utc,
+            checked_by=g.checked_by,
+        )
+
+
+class ScreeningOverviewOut(BaseModel):
+    screenings: list[ScreeningOut]
+    reviews: list[ReviewOut]
+    consents: list[ConsentOut]
+    gate_checks: list[GateOut]
+
+
+class InformationSheetOut(BaseModel):
+    id: str
+    version: str
+    title: str
+    applies_to_indications: list[str]

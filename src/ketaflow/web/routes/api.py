@@ -9,14 +9,20 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from ketaflow.domain.access import Permission
-from ketaflow.services import audit, patients
+from ketaflow.services import audit, patients, screening
 from ketaflow.services.auth import SignedIn
+from ketaflow.services.information import list_information_sheets
 from ketaflow.services.ports import AuditQuery
 from ketaflow.web.access import actor_of, allow, services_of
 from ketaflow.web.routes.audit import audit_query
 from ketaflow.web.schemas import (
     AuditEventOut,
     AuditPageOut,
+    ConsentIn,
+    ConsentOut,
+    GateIn,
+    GateOut,
+    InformationSheetOut,
     MeasurementIn,
     MeasurementOut,
     PatientAmendmentIn,
@@ -24,7 +30,13 @@ from ketaflow.web.schemas import (
     PatientOut,
     PatientRegistrationIn,
     ProblemOut,
+    ReviewIn,
+    ReviewOut,
+    ScreeningIn,
+    ScreeningOut,
+    ScreeningOverviewOut,
     UserOut,
+    WithdrawalIn,
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -123,3 +135,82 @@ async def audit_events(
 ) -> AuditPageOut:
     page = audit.list_audit_events(services_of(request), actor_of(request, signed_in), query)
     return AuditPageOut(total=page.total, events=[AuditEventOut.of(e) for e in page.events])
+
+
+ScreeningReader = Annotated[SignedIn, Depends(allow(Permission.SCREENING_READ))]
+Screener = Annotated[SignedIn, Depends(allow(Permission.SCREENING_RECORD))]
+Reviewer = Annotated[SignedIn, Depends(allow(Permission.SCREENING_REVIEW))]
+ConsentTaker = Annotated[SignedIn, Depends(allow(Permission.CONSENT_RECORD))]
+
+
+@router.post("/patients/{patient_id}/screenings", status_code=201)
+async def screen_patient(request: Request, signed_in: Screener, patient_id: UUID, body: ScreeningIn) -> ScreeningOut:
+    """Screen an intake for this patient; the snapshot, result and rule-set version are kept."""
+    svc = services_of(request)
+    record = screening.record_screening(
+        svc, actor_of(request, signed_in), patient_id, body.intake, purpose=body.purpose, codes=svc.codes
+    )
+    return ScreeningOut.of(record)
+
+
+@router.get("/patients/{patient_id}/screenings")
+async def screening_overview(request: Request, signed_in: ScreeningReader, patient_id: UUID) -> ScreeningOverviewOut:
+    found = screening.get_screening_overview(services_of(request), actor_of(request, signed_in), patient_id)
+    return ScreeningOverviewOut(
+        screenings=[ScreeningOut.of(s) for s in found.screenings],
+        reviews=[ReviewOut.of(r) for r in found.reviews.values()],
+        consents=[ConsentOut.of(c) for c in found.consents],
+        gate_checks=[GateOut.of(g) for g in found.gate_checks],
+    )
+
+
+@router.post("/screenings/{screening_id}/review", status_code=201)
+async def review(request: Request, signed_in: Reviewer, screening_id: UUID, body: ReviewIn) -> ReviewOut:
+    """A physician's documented decision on a held screening."""
+    done = screening.review_screening(
+        services_of(request), actor_of(request, signed_in), screening_id, outcome=body.outcome, reason=body.reason
+    )
+    return ReviewOut.of(done)
+
+
+@router.post("/patients/{patient_id}/consents", status_code=201)
+async def consent(request: Request, signed_in: ConsentTaker, patient_id: UUID, body: ConsentIn) -> ConsentOut:
+    done = screening.record_consent(
+        services_of(request),
+        actor_of(request, signed_in),
+        patient_id,
+        sheet_id=body.sheet_id,
+        signed_by_name=body.signed_by_name,
+        signed_on=body.signed_on.isoformat(),
+    )
+    return ConsentOut.of(done)
+
+
+@router.post("/patients/{patient_id}/consents/{consent_id}/withdrawal", status_code=204)
+async def withdraw(
+    request: Request, signed_in: ConsentTaker, patient_id: UUID, consent_id: UUID, body: WithdrawalIn
+) -> None:
+    screening.withdraw_consent(services_of(request), actor_of(request, signed_in), patient_id, consent_id, body.reason)
+
+
+@router.post("/patients/{patient_id}/gate", status_code=201)
+async def gate(request: Request, signed_in: Screener, patient_id: UUID, body: GateIn) -> GateOut:
+    """Evaluate the pre-infusion gate now; an infusion may start only when `clear` is true."""
+    check = screening.run_pre_infusion_gate(
+        services_of(request),
+        actor_of(request, signed_in),
+        patient_id,
+        confirmed=list(body.confirmed),
+        escort_name=body.escort_name,
+    )
+    return GateOut.of(check)
+
+
+@router.get("/information-sheets")
+async def information_sheets(_: Anyone) -> list[InformationSheetOut]:
+    return [
+        InformationSheetOut(
+            id=s.id, version=s.version, title=s.title, applies_to_indications=list(s.applies_to_indications)
+        )
+        for s in list_information_sheets()
+    ]

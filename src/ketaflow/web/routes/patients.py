@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ketaflow.domain.access import Permission, can
 from ketaflow.domain.patients import MeasurementKind, Sex
-from ketaflow.services import patients
+from ketaflow.services import patients, screening
 from ketaflow.services.auth import SignedIn
+from ketaflow.services.information import list_information_sheets
 from ketaflow.web.access import actor_of, allow, services_of
 from ketaflow.web.errors import remember_form
 from ketaflow.web.rendering import render
@@ -87,19 +88,30 @@ async def register_patient(request: Request, signed_in: Registrar) -> RedirectRe
     return RedirectResponse(f"/patients/{version.patient_id}?notice=registered", status_code=303)
 
 
+def chart_context(request: Request, signed_in: SignedIn, patient_id: UUID) -> dict[str, Any]:
+    """What the patient page shows; the screening section only for roles that may read screenings."""
+    svc, actor, role = services_of(request), actor_of(request, signed_in), signed_in.user.role
+    context: dict[str, Any] = {
+        "chart": patients.get_patient_chart(svc, actor, patient_id),
+        "can_amend": can(role, Permission.PATIENT_AMEND),
+        "can_measure": can(role, Permission.MEASUREMENT_RECORD),
+        "kinds": [k.value for k in MeasurementKind],
+        "can_screen": can(role, Permission.SCREENING_READ),
+    }
+    if context["can_screen"]:
+        context.update(
+            screening=screening.get_screening_overview(svc, actor, patient_id),
+            can_record_screening=can(role, Permission.SCREENING_RECORD),
+            can_review=can(role, Permission.SCREENING_REVIEW),
+            can_consent=can(role, Permission.CONSENT_RECORD),
+            sheets=list_information_sheets(),
+        )
+    return context
+
+
 @router.get("/patients/{patient_id}")
 async def patient_chart(request: Request, signed_in: Reader, patient_id: UUID) -> HTMLResponse:
-    chart = patients.get_patient_chart(services_of(request), actor_of(request, signed_in), patient_id)
-    return render(
-        request,
-        "patient.html",
-        signed_in,
-        chart=chart,
-        errors={},
-        can_amend=can(signed_in.user.role, Permission.PATIENT_AMEND),
-        can_measure=can(signed_in.user.role, Permission.MEASUREMENT_RECORD),
-        kinds=[k.value for k in MeasurementKind],
-    )
+    return render(request, "patient.html", signed_in, errors={}, **chart_context(request, signed_in, patient_id))
 
 
 @router.get("/patients/{patient_id}/amend")
@@ -156,10 +168,7 @@ async def record_measurement(
     remember_form(
         request,
         "patient.html",
-        lazy=lambda: {"chart": patients.get_patient_chart(svc, actor, patient_id)},
-        can_amend=can(signed_in.user.role, Permission.PATIENT_AMEND),
-        can_measure=True,
-        kinds=[k.value for k in MeasurementKind],
+        lazy=lambda: chart_context(request, signed_in, patient_id),
         measurement_values={
             "kind": kind,
             "value": value,

@@ -374,5 +374,29 @@
     }
   }
 
+  // ICD-10-CM search on the intake form: choosing a match puts its code in the row's code field;
+  // Enter in a search box searches instead of submitting the whole intake.
+  document.addEventListener("click", (evt) => {
+    const pick = evt.target instanceof Element ? evt.target.closest("button[data-fill]") : null;
+    if (pick) {
+      const input = document.getElementById(pick.dataset.fill);
+      if (input) {
+        input.value = pick.dataset.code;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        input.focus();
+      }
+      const results = pick.closest(".icd-results");
+      if (results) results.replaceChildren();
+      return;
+    }
+    const print = evt.target instanceof Element ? evt.target.closest("[data-print]") : null;
+    if (print) window.print();
+  });
+  document.addEventListener("keydown", (evt) => {
+    if (evt.key === "Enter" && evt.target instanceof Element && evt.target.matches("[data-icd-search]")) {
+      evt.preventDefault();
+    }
+  });
+
   window.ketaflow = Object.freeze({ csrfToken, timeSeriesChart, initCharts });
 })();
