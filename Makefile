@@ -49,6 +49,7 @@ fmt: install-dev
 	$(BIN)/ruff format src tests scripts benchmarks
 
 bench: install-dev                 ## benchmarks; each prints its figures and the ratio against its peer
+	bash scripts/install_opentiva.sh $(BIN)/python
 	$(BIN)/python -m benchmarks
 
 vendor:                            ## refresh the pinned front-end files from the npm lock (needs npm)

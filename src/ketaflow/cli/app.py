@@ -24,6 +24,8 @@ from ketaflow.services.app import AppServices
 from ketaflow.services.audit import verify_audit_trail
 from ketaflow.services.context import Actor
 from ketaflow.services.demo import seed_demo_clinic
+from ketaflow.services.dosing import describe_protocols, plan_document
+from ketaflow.services.pk import cohort_document, describe_models, simulate_document, tci_document
 from ketaflow.services.ports import CodeSystem
 from ketaflow.services.screening import screen_intake
 
@@ -83,6 +85,10 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
     app.add_typer(db, name="db")
     app.add_typer(users, name="users")
     app.add_typer(audit, name="audit")
+    pk = typer.Typer(help="Pharmacokinetic predictions (JSON in, JSON out).", no_args_is_help=True)
+    app.add_typer(pk, name="pk")
+    protocols = typer.Typer(help="The protocol library (versioned, cited).", no_args_is_help=True)
+    app.add_typer(protocols, name="protocols")
     out = Console()
     err = Console(stderr=True)
 
@@ -146,6 +152,69 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
             raise fail(exc) from exc
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
 
+    @pk.command("models")
+    def pk_models(
+        as_json: Annotated[bool, typer.Option("--json", help="Print each model's source and caveats")] = False,
+    ) -> None:
+        """List the PK model ids (with --json: citation, population, confirmation status and caveats)."""
+        models = describe_models()
+        if as_json:
+            sys.stdout.write(json.dumps(models, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write("".join(f"{m['id']}\n" for m in models))
+
+    @pk.command("simulate")
+    def pk_simulate(file: Annotated[str, typer.Argument(help="JSON file, or - for standard input")]) -> None:
+        """Plasma and effect-site concentrations for one patient and dosing history (docs/cli-contracts.md)."""
+        try:
+            answer = simulate_document(read_json_document(file))
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write(json.dumps(answer) + "\n")
+
+    @pk.command("tci")
+    def pk_tci(file: Annotated[str, typer.Argument(help="JSON file, or - for standard input")]) -> None:
+        """Pump rates that reach and hold a plasma or effect-site target (docs/cli-contracts.md)."""
+        try:
+            answer = tci_document(read_json_document(file))
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write(json.dumps(answer) + "\n")
+
+    @pk.command("cohort")
+    def pk_cohort(file: Annotated[str, typer.Argument(help="JSON file, or - for standard input")]) -> None:
+        """A virtual cohort's probability of exceeding a concentration, and percentile bands (docs/cli-contracts.md)."""
+        try:
+            document = read_json_document(file)
+            with Progress(console=err, transient=True) as progress:
+                task = progress.add_task("simulating the cohort", total=None)
+                answer = cohort_document(
+                    document, progress=lambda done, total: progress.update(task, completed=done, total=total)
+                )
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write(json.dumps(answer) + "\n")
+
+    @app.command()
+    def plan(file: Annotated[str, typer.Argument(help="Plan JSON file, or - for standard input")]) -> None:
+        """Plan one infusion from a protocol: dosing weight, mg, mg/h, mL/h, VTBI and limits (docs/cli-contracts.md)."""
+        try:
+            answer = plan_document(read_json_document(file))
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+
+    @protocols.command("list")
+    def protocols_list(
+        as_json: Annotated[bool, typer.Option("--json", help="Print each protocol's full cited data")] = False,
+    ) -> None:
+        """List the protocols (id, version, title; with --json: regimen, limits, series, pump and sources)."""
+        library = describe_protocols(full=as_json)
+        if as_json:
+            sys.stdout.write(json.dumps(library, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write("".join(f"{p['id']}\t{p['version']}\t{p['title']}\n" for p in library))
+
     @users.command("create")
     def users_create(
         username: Annotated[str, typer.Option(help="Sign-in name")],
@@ -192,23 +261,22 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
             table.add_row(*(str(v) for v in row.values()))
         out.print(table)
 
+    def change_account(change: user_service.AccountChange, username: str, done: str) -> None:
+        try:
+            change(runtime_factory().services(), _console_actor(), username)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        out.print(done)
+
     @users.command("disable")
     def users_disable(username: str) -> None:
         """Disable an account and end its sessions (accounts are never deleted)."""
-        try:
-            user_service.disable_user(runtime_factory().services(), _console_actor(), username)
-        except ClinicError as exc:
-            raise fail(exc) from exc
-        out.print(f"disabled {username}")
+        change_account(user_service.disable_user, username, f"disabled {username}")
 
     @users.command("enable")
     def users_enable(username: str) -> None:
         """Re-enable a disabled or locked account."""
-        try:
-            user_service.enable_user(runtime_factory().services(), _console_actor(), username)
-        except ClinicError as exc:
-            raise fail(exc) from exc
-        out.print(f"enabled {username}")
+        change_account(user_service.enable_user, username, f"enabled {username}")
 
     @users.command("reset-password")
     def users_reset_password(
@@ -226,11 +294,7 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
     @users.command("reset-second-factor")
     def users_reset_second_factor(username: str) -> None:
         """Remove a lost authenticator; the user enrols a new one at next sign-in."""
-        try:
-            user_service.reset_second_factor(runtime_factory().services(), _console_actor(), username)
-        except ClinicError as exc:
-            raise fail(exc) from exc
-        out.print(f"second factor reset for {username}")
+        change_account(user_service.reset_second_factor, username, f"second factor reset for {username}")
 
     @audit.command("verify")
     def audit_verify(

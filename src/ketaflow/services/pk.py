@@ -1,0 +1,197 @@
+"""The PK engine's JSON contracts (`ketaflow pk ...`): parse a document, run the domain, answer in JSON."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ketaflow.domain.errors import InputError
+from ketaflow.domain.pk import (
+    MODELS,
+    Bolus,
+    Dose,
+    Infusion,
+    PkPatient,
+    WeightBasedBolus,
+    WeightBasedInfusion,
+    evaluate_percentile_bands,
+    generate_cohort,
+    get_variability,
+    plan_tci,
+    probability_cmax_above,
+    simulate,
+)
+
+MAX_TIMES = 100_000
+MAX_COHORT = 10_000_000
+DEFAULT_SEED = 20261125
+
+
+def _object(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = doc.get(key)
+    if not isinstance(value, Mapping):
+        raise InputError(key, "an object", value)
+    return value
+
+
+def _number(doc: Mapping[str, Any], key: str, path: str, *, default: float | None = None) -> float:
+    value = doc.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(path, "a finite number", value)
+    return float(value)
+
+
+def _model_id(doc: Mapping[str, Any]) -> str:
+    model = doc.get("model")
+    if model not in MODELS:
+        raise InputError("model", "one of " + ", ".join(MODELS), model)
+    return str(model)
+
+
+def _patient(doc: Mapping[str, Any]) -> PkPatient:
+    p = _object(doc, "patient")
+    return PkPatient.create(
+        weight_kg=_number(p, "weight_kg", "patient.weight_kg"),
+        age_years=_number(p, "age_years", "patient.age_years"),
+        sex=str(p.get("sex")),
+        height_cm=_number(p, "height_cm", "patient.height_cm"),
+    )
+
+
+_DOSE_FIELDS: Mapping[str, tuple[Callable[..., Dose], tuple[str, ...]]] = {
+    "bolus": (Bolus, ("at_min", "mg")),
+    "infusion": (Infusion, ("start_min", "duration_min", "mg_per_h")),
+    "weight_bolus": (WeightBasedBolus, ("at_min", "mg_per_kg")),
+    "weight_infusion": (WeightBasedInfusion, ("start_min", "duration_min", "mg_per_kg_per_h")),
+}
+
+
+def _doses(doc: Mapping[str, Any], *, weight_based: bool) -> list[Dose]:
+    raw = doc.get("doses")
+    if not isinstance(raw, list) or not raw:
+        raise InputError("doses", "a non-empty list of doses", raw)
+    kinds = _DOSE_FIELDS if weight_based else {k: v for k, v in _DOSE_FIELDS.items() if not k.startswith("weight_")}
+    doses: list[Dose] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping) or item.get("kind") not in kinds:
+            raise InputError(f"doses[{i}].kind", "one of " + ", ".join(kinds), item)
+        make, names = kinds[str(item["kind"])]
+        doses.append(make(*(_number(item, n, f"doses[{i}].{n}") for n in names)))
+    return doses
+
+
+def _times(doc: Mapping[str, Any]) -> np.ndarray:
+    raw = doc.get("times_min")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_TIMES:
+        raise InputError("times_min", f"a list of 1 to {MAX_TIMES} times in minutes", type(raw).__name__)
+    values = [_number({"t": t}, "t", f"times_min[{i}]") for i, t in enumerate(raw)]
+    if any(b <= a for a, b in itertools.pairwise(values)) or values[0] < 0:
+        raise InputError("times_min", "times >= 0 in strictly increasing order")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _rounded(values: Sequence[float] | np.ndarray) -> list[float]:
+    return [round(float(v), 6) for v in values]
+
+
+def describe_models() -> list[dict[str, Any]]:
+    """The model catalogue: id, source, population, confirmation and caveats (`ketaflow pk models`)."""
+    return [
+        {
+            "id": m.id,
+            "name": m.name,
+            "compartments": m.compartments,
+            "citation": {"text": m.citation.text, "pmid": m.citation.pmid, "doi": m.citation.doi},
+            "population": m.population,
+            "confirmation": m.confirmation.value,
+            "effect_site": m.has_effect_site,
+            "caveats": list(m.caveats),
+            "variability_sourced": m.variability is not None,
+        }
+        for m in MODELS.values()
+    ]
+
+
+def simulate_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """`ketaflow pk simulate`: concentrations of one patient under one model for a dosing history."""
+    model_id = _model_id(doc)
+    result = simulate(model_id, _patient(doc), _doses(doc, weight_based=True), _times(doc))
+    return {
+        "model": model_id,
+        "times_min": _rounded(result.times_min),
+        "plasma_ng_per_ml": _rounded(result.plasma_ng_per_ml),
+        "effect_ng_per_ml": None if result.effect_ng_per_ml is None else _rounded(result.effect_ng_per_ml),
+        "cmax_ng_per_ml": round(result.cmax_ng_per_ml, 6),
+        "tmax_min": round(result.tmax_min, 6),
+        "caveats": list(result.caveats),
+    }
+
+
+def tci_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """`ketaflow pk tci`: pump rates that reach and hold a plasma or effect-site target."""
+    model_id = _model_id(doc)
+    site = doc.get("site", "plasma")
+    if site not in ("plasma", "effect"):
+        raise InputError("site", "plasma or effect", site)
+    segments = plan_tci(
+        model_id,
+        _patient(doc),
+        _number(doc, "target_ng_per_ml", "target_ng_per_ml"),
+        site=site,
+        duration_min=_number(doc, "duration_min", "duration_min"),
+        update_s=_number(doc, "update_s", "update_s", default=10.0),
+        max_rate_mg_per_h=_number(doc, "max_rate_mg_per_h", "max_rate_mg_per_h"),
+    )
+    return {
+        "model": model_id,
+        "site": site,
+        "segments": [
+            {
+                "start_min": round(s.start_min, 6),
+                "duration_min": round(s.duration_min, 6),
+                "mg_per_h": round(s.mg_per_h, 6),
+            }
+            for s in segments
+        ],
+        "total_mg": round(sum(s.total_mg for s in segments), 6),
+    }
+
+
+def cohort_document(doc: Mapping[str, Any], progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """`ketaflow pk cohort`: a virtual population's exceedance probability and percentile bands."""
+    model_id = _model_id(doc)
+    n = doc.get("n_patients")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_COHORT:
+        raise InputError("n_patients", f"a whole number from 1 to {MAX_COHORT}", n)
+    assumed = doc.get("assumed_cv")
+    if assumed is not None and not isinstance(assumed, Mapping):
+        raise InputError("assumed_cv", "an object of parameter -> coefficient of variation", assumed)
+    variability = get_variability(model_id, dict(assumed) if assumed is not None else None)
+    seed = doc.get("seed", DEFAULT_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InputError("seed", "a whole number", seed)
+    cohort = generate_cohort(n, np.random.default_rng(seed), variability=variability)
+    doses = _doses(doc, weight_based=True)
+    threshold = _number(doc, "threshold_ng_per_ml", "threshold_ng_per_ml")
+    exceedance = probability_cmax_above(model_id, cohort, doses, threshold, progress=progress)
+    answer: dict[str, Any] = {
+        "model": model_id,
+        "n_patients": n,
+        "seed": seed,
+        "variability_source": variability.source,
+        "threshold_ng_per_ml": threshold,
+        "p_cmax_above": round(exceedance.probability, 6),
+        "ci95": [round(exceedance.ci95_low, 6), round(exceedance.ci95_high, 6)],
+        "percentiles": None,
+    }
+    if "times_min" in doc:
+        bands = evaluate_percentile_bands(model_id, cohort, doses, _times(doc), progress=progress)
+        answer["percentiles"] = {
+            "times_min": _rounded(bands.times_min),
+            **{f"p{p:g}": _rounded(row) for p, row in zip(bands.percentiles, bands.values_ng_per_ml, strict=True)},
+        }
+    return answer
