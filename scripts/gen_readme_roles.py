@@ -35,6 +35,11 @@ PERMISSION_WORDS: Mapping[Permission, str] = {
     Permission.SCREENING_RECORD: "Screen a patient for eligibility and run the pre-infusion gate",
     Permission.SCREENING_REVIEW: "Document the decision on a held screening (proceed or not, and why)",
     Permission.CONSENT_RECORD: "Record or withdraw a patient's informed consent",
+    Permission.PROTOCOL_READ: "Read the protocol library with its sources and version history",
+    Permission.PROTOCOL_MANAGE: "Add or revise a protocol (a new version; orders keep the version they used)",
+    Permission.ORDER_READ: "See dose orders and their pump-programming sheets",
+    Permission.ORDER_CREATE: "Create a dose order from a protocol",
+    Permission.ORDER_SIGN: "Sign a dose order (password and second factor again)",
 }
 SECOND_FACTOR_WORDS = "Must confirm each sign-in with an authenticator app (TOTP)"
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.routing import APIRoute
 
 from ketaflow.domain.access import Role
-from ketaflow.services import patients, screening, users
+from ketaflow.services import orders, patients, screening, users
 from ketaflow.services.context import Actor
 from ketaflow.services.information import list_information_sheets
 from ketaflow.web.access import AccessRule
@@ -23,6 +23,8 @@ CLINICIANS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.ADMIN, Role.MEDICAL_DIRECTOR})
 ADMINS = frozenset({Role.ADMIN})
 REVIEWERS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN})
+PRESCRIBERS = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN})
+DIRECTOR = frozenset({Role.MEDICAL_DIRECTOR})
 
 # Written by hand from the product rules, not derived from the code under test.
 EXPECTED: dict[tuple[str, str], Any] = {
@@ -57,6 +59,19 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/patients/{patient_id}/gate"): CLINICIANS,
     ("POST", "/patients/{patient_id}/gate"): CLINICIANS,
     ("GET", "/information/{sheet_id}"): EVERYONE,
+    ("GET", "/patients/{patient_id}/orders/new"): PRESCRIBERS,
+    ("POST", "/patients/{patient_id}/orders/preview"): PRESCRIBERS,
+    ("POST", "/patients/{patient_id}/orders"): PRESCRIBERS,
+    ("GET", "/orders/{order_id}"): CLINICIANS,
+    ("POST", "/orders/{order_id}/sign"): PRESCRIBERS,
+    ("POST", "/orders/{order_id}/verify"): CLINICIANS,
+    ("GET", "/orders/{order_id}/print"): CLINICIANS,
+    ("GET", "/protocols"): CLINICIANS,
+    ("GET", "/pk/cohort"): CLINICIANS,
+    ("GET", "/orders/{order_id}/sheet.pdf"): CLINICIANS,
+    ("GET", "/protocols/{protocol_id}"): CLINICIANS,
+    ("GET", "/protocols/{protocol_id}/revise"): DIRECTOR,
+    ("POST", "/protocols/{protocol_id}/revise"): DIRECTOR,
     ("GET", "/audit"): AUDIT_READERS,
     ("GET", "/audit/export.csv"): frozenset({Role.AUDITOR}),
     ("POST", "/audit/verify"): AUDIT_READERS,
@@ -82,6 +97,10 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/patients/{patient_id}/gate"): CLINICIANS,
     ("GET", "/api/v1/information-sheets"): EVERYONE,
     ("GET", "/api/v1/audit/events"): AUDIT_READERS,
+    ("GET", "/api/v1/protocols"): CLINICIANS,
+    ("POST", "/api/v1/patients/{patient_id}/orders"): PRESCRIBERS,
+    ("GET", "/api/v1/orders/{order_id}"): CLINICIANS,
+    ("POST", "/api/v1/orders/{order_id}/sign"): PRESCRIBERS,
     ("POST", "/logout"): EVERYONE,
 }
 
@@ -143,9 +162,46 @@ def _holds(role: Role, rule: AccessRule) -> bool:
     return can(role, rule.permission)
 
 
+def _order(clinic: Clinic, console: Actor) -> UUID:
+    """An unsigned order for a new patient with a weight, a height and a screening that proceeds."""
+    svc = clinic.services
+    patient_id = patients.register_patient(
+        svc,
+        console,
+        f"KF-{uuid4().hex[:8]}",
+        {"family_name": "Matrix", "given_names": "Order", "date_of_birth": "1980-01-01", "sex": "female"},
+    ).patient_id
+    for kind, value in (("weight", 70), ("height", 170)):
+        patients.record_measurement(
+            svc, console, patient_id, kind=kind, value=value, measured_on=patients.clinic_today(svc).isoformat()
+        )
+    measured = svc.clock.now().isoformat()
+    intake = {
+        "patient": {"age_years": 46, "sex": "female", "weight_kg": 70, "pregnant": False, "breastfeeding": False},
+        "indication": "treatment_resistant_depression",
+        "vitals": {"systolic_mmhg": 124, "diastolic_mmhg": 78, "heart_rate_bpm": 70, "measured_at": measured},
+        "conditions": [{"code": "F33.2", "clinical_status": "active"}],
+        "antidepressant_trials": [
+            {"drug": "sertraline", "adequate": True, "outcome": "no_response"},
+            {"drug": "bupropion", "adequate": True, "outcome": "no_response"},
+        ],
+        "labs": {"alt_u_per_l": 20, "ast_u_per_l": 21, "bilirubin_mg_per_dl": 0.6, "egfr_ml_per_min": 95},
+        "assessments": {"cssrs_screener": {"q1": False, "q2": False, "q6_lifetime": False}},
+    }
+    screening.record_screening(svc, console, patient_id, intake, purpose="intake", codes=svc.codes)
+    request = orders.OrderRequest.from_form(
+        {"protocol_id": "depression_standard", "drug_mg": "100", "volume_ml": "100"}
+    )
+    return orders.create_order(svc, console, patient_id, request).id
+
+
 def _fill(clinic: Clinic, path: str) -> str:
     console = Actor.system("test")
     patient_id = None
+    if "{order_id}" in path:
+        path = path.replace("{order_id}", str(_order(clinic, console)))
+    if "{protocol_id}" in path:
+        path = path.replace("{protocol_id}", orders.list_protocols(clinic.services, console)[0].id)
     if "{patient_id}" in path or "{screening_id}" in path:
         patient_id = patients.register_patient(
             clinic.services,

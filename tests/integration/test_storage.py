@@ -10,10 +10,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from ketaflow.domain.basis import Decision, RuleRef
+from ketaflow.domain.dosing.orders import DoseOrder, OrderSignature, order_digest
 from ketaflow.services import patients, screening
 from ketaflow.services.app import AppServices
 from ketaflow.services.audit import verify_audit_trail
 from ketaflow.services.context import Actor
+from ketaflow.services.ports import ProtocolRevision
 from ketaflow.storage.database import UnsafeDatabaseSettings, check_durability, create_database_engine
 from ketaflow.storage.migrate import current_revision, head_revision
 from ketaflow.storage.tables import APPEND_ONLY_TABLES, MUTABLE_TABLES, Base
@@ -98,6 +101,15 @@ def _one_of_everything(services: AppServices) -> None:
     )
     screening.withdraw_consent(services, NURSE, pid, consent.id, "patient wants to think it over")
     screening.run_pre_infusion_gate(services, NURSE, pid, confirmed=["fasting"])
+    now = services.clock.now()
+    order = DoseOrder(
+        uuid4(), pid, RuleRef("depression_standard", "2026.11.0"), {}, {}, Decision.PROCEED, "", now, "dr"
+    )
+    with services.uow_factory() as uow:  # straight through the repository: this test is about the tables
+        uow.orders.add_protocol_revision(ProtocolRevision("p", "1", {"id": "p"}, "a reason", now, "director"))
+        uow.orders.add_order(order)
+        uow.orders.add_signature(order.id, OrderSignature(order_digest(order), now, "dr"))
+        uow.commit()
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
@@ -116,6 +128,9 @@ def test_append_only_tables_refuse_update_and_delete_from_raw_sql(
         "consents": "signed_by_name",
         "consent_withdrawals": "reason",
         "gate_checks": "decision",
+        "protocol_revisions": "reason",
+        "dose_orders": "created_by",
+        "order_signatures": "signed_by",
     }[table]
     sql = f"UPDATE {table} SET {column} = 'x'" if verb == "UPDATE" else f"DELETE FROM {table}"
 

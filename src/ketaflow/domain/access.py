@@ -39,10 +39,16 @@ class Permission(StrEnum):
     SCREENING_RECORD = "screening.record"
     SCREENING_REVIEW = "screening.review"
     CONSENT_RECORD = "consent.record"
+    PROTOCOL_READ = "protocol.read"
+    PROTOCOL_MANAGE = "protocol.manage"
+    ORDER_READ = "order.read"
+    ORDER_CREATE = "order.create"
+    ORDER_SIGN = "order.sign"
 
 
 _CLINICAL = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
 _ALL = frozenset(Role)
+_PRESCRIBERS = frozenset({Role.PHYSICIAN, Role.MEDICAL_DIRECTOR})
 
 # Front desk registers and corrects demographics but does not chart clinical measurements.
 # The auditor reads the audit log only: patient charts are not theirs to browse.
@@ -58,8 +64,14 @@ ROLE_PERMISSIONS: Mapping[Permission, frozenset[Role]] = {
     # Screening holds clinical history: clinical staff only. Deciding on a hold is a prescriber's call.
     Permission.SCREENING_READ: _CLINICAL,
     Permission.SCREENING_RECORD: _CLINICAL,
-    Permission.SCREENING_REVIEW: frozenset({Role.PHYSICIAN, Role.MEDICAL_DIRECTOR}),
+    Permission.SCREENING_REVIEW: _PRESCRIBERS,
     Permission.CONSENT_RECORD: _CLINICAL,
+    # Protocols are the medical director's to revise; orders are a prescriber's to create and sign.
+    Permission.PROTOCOL_READ: _CLINICAL,
+    Permission.PROTOCOL_MANAGE: frozenset({Role.MEDICAL_DIRECTOR}),
+    Permission.ORDER_READ: _CLINICAL,
+    Permission.ORDER_CREATE: _PRESCRIBERS,
+    Permission.ORDER_SIGN: _PRESCRIBERS,
 }
 
 # HIPAA 164.312(d) / ONC 170.315(d)(13): a second factor for those who sign orders or manage access.

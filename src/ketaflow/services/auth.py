@@ -6,15 +6,13 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from uuid import uuid4
 
-import pyotp
-
 from ketaflow.domain.audit import ActionCode, AuditOutcome
 from ketaflow.domain.errors import AuthenticationFailed, InputError
 from ketaflow.domain.users import UserAccount, WebSession, check_new_password
 from ketaflow.services.app import AppServices
 from ketaflow.services.context import Actor, record_audit
 from ketaflow.services.credentials import (
-    TOTP_VALID_WINDOW,
+    matching_totp_step,
     new_token,
     new_totp_secret,
     token_digest,
@@ -23,7 +21,6 @@ from ketaflow.services.credentials import (
 from ketaflow.services.ports import UnitOfWork
 
 GENERIC_FAILURE = "The username or password is not correct."
-TOTP_STEP_S = 30
 
 
 class NextStep(StrEnum):
@@ -174,19 +171,6 @@ def sign_out(svc: AppServices, signed_in: SignedIn) -> None:
         uow.commit()
 
 
-def _matching_step(secret: str, code: str, at_unix: float) -> int | None:
-    """The TOTP time step that ``code`` belongs to, within the allowed drift window."""
-    digits = "".join(ch for ch in code if ch.isdigit())
-    if len(digits) != 6:
-        return None
-    totp = pyotp.TOTP(secret)
-    step_now = int(at_unix // TOTP_STEP_S)
-    for step in range(step_now - TOTP_VALID_WINDOW, step_now + TOTP_VALID_WINDOW + 1):
-        if totp.at(step * TOTP_STEP_S) == digits:
-            return step
-    return None
-
-
 def verify_second_factor(svc: AppServices, signed_in: SignedIn, code: str) -> SignedIn:
     """Complete a sign-in with a TOTP code; a code is accepted once (no replay)."""
     now = svc.clock.now()
@@ -195,7 +179,7 @@ def verify_second_factor(svc: AppServices, signed_in: SignedIn, code: str) -> Si
         if user is None or not user.totp_enrolled:
             raise AuthenticationFailed("second factor is not set up")
         secret = svc.secret_box.open(user.totp_secret_encrypted)
-        step = _matching_step(secret, code, now.timestamp())
+        step = matching_totp_step(secret, code, now.timestamp())
         actor = signed_in.actor()
         if step is None or step <= user.totp_last_step:
             _count_failure(uow, svc, user, actor, "wrong second-factor code")
@@ -242,7 +226,7 @@ def confirm_second_factor_enrolment(svc: AppServices, signed_in: SignedIn, code:
         if user is None or user.totp_enrolled or not user.totp_secret_encrypted:
             raise InputError("code", "an enrolment in progress (reload the page to start again)")
         secret = svc.secret_box.open(user.totp_secret_encrypted)
-        step = _matching_step(secret, code, now.timestamp())
+        step = matching_totp_step(secret, code, now.timestamp())
         if step is None:
             raise InputError("code", "the 6-digit code your authenticator app shows now")
         user = replace(user, totp_enrolled=True, totp_last_step=step)

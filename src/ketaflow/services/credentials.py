@@ -91,9 +91,20 @@ def totp_uri(secret: str, username: str, clinic_name: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=f"{username}@{clinic_name}", issuer_name=TOTP_ISSUER)
 
 
-def verify_totp(secret: str, code: str, *, at_unix: float) -> bool:
+TOTP_STEP_S = 30
+
+
+def matching_totp_step(secret: str, code: str, at_unix: float) -> int | None:
+    """The TOTP time step that ``code`` belongs to, within the allowed drift window (callers refuse reuse)."""
     digits = "".join(ch for ch in code if ch.isdigit())
-    return len(digits) == 6 and pyotp.TOTP(secret).verify(digits, for_time=at_unix, valid_window=TOTP_VALID_WINDOW)
+    if len(digits) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    step_now = int(at_unix // TOTP_STEP_S)
+    for step in range(step_now - TOTP_VALID_WINDOW, step_now + TOTP_VALID_WINDOW + 1):
+        if totp.at(step * TOTP_STEP_S) == digits:
+            return step
+    return None
 
 
 def new_token() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from ketaflow.domain.pk import (
     probability_cmax_above,
     simulate,
 )
+from ketaflow.rules import load_rule_file
 
 MAX_TIMES = 100_000
 MAX_COHORT = 10_000_000
@@ -195,3 +197,69 @@ def cohort_document(doc: Mapping[str, Any], progress: Callable[[int, int], None]
             **{f"p{p:g}": _rounded(row) for p, row in zip(bands.percentiles, bands.values_ng_per_ml, strict=True)},
         }
     return answer
+
+
+WEB_COHORT_MAX = 200_000
+
+
+def reference_concentrations() -> list[dict[str, Any]]:
+    """Published concentrations to compare against, each with its source (rules/pk), the default first."""
+    data = load_rule_file("pk", "reference_concentrations")
+    return [dict(c) for c in data["concentrations"]]
+
+
+@dataclass(frozen=True, slots=True)
+class CohortReport:
+    """What the cohort page shows: the question asked, the exceedance answer, the bands and the model's basis."""
+
+    model: dict[str, Any]
+    request: dict[str, Any]
+    answer: dict[str, Any]
+
+
+def create_cohort_report(form: Mapping[str, object]) -> CohortReport:
+    """A virtual-cohort report for the web page (bounded size), from a form of strings."""
+
+    def number(name: str, default: float) -> float:
+        raw = str(form.get(name) or "").strip()
+        try:
+            value = float(raw) if raw else default
+        except ValueError:
+            raise InputError(name, "a number", raw) from None
+        if not math.isfinite(value) or value <= 0:
+            raise InputError(name, "a positive number", raw)
+        return value
+
+    references = reference_concentrations()
+    model_id = str(form.get("model") or "herd")
+    n = int(number("n_patients", 20_000))
+    if n > WEB_COHORT_MAX:
+        raise InputError(
+            "n_patients", f"at most {WEB_COHORT_MAX:,} on this page (use `ketaflow pk cohort` for more)", n
+        )
+    dose_mg_per_kg = number("dose_mg_per_kg", 0.5)
+    duration_min = number("duration_min", 40)
+    cv = str(form.get("assumed_cv") or "").strip()
+    document: dict[str, Any] = {
+        "model": model_id,
+        "n_patients": n,
+        "seed": DEFAULT_SEED,
+        "threshold_ng_per_ml": number("threshold_ng_per_ml", references[0]["ng_per_ml"]),
+        "doses": [
+            {
+                "kind": "weight_infusion",
+                "start_min": 0,
+                "duration_min": duration_min,
+                "mg_per_kg_per_h": dose_mg_per_kg * 60.0 / duration_min,
+            }
+        ],
+        "times_min": [float(t) for t in range(0, int(duration_min) + 181, 2)],
+    }
+    if cv:
+        document["assumed_cv"] = {name: number("assumed_cv", 0.3) for name in ("cl", "v1", "q2", "v2")}
+    model = next(m for m in describe_models() if m["id"] == model_id) if model_id in MODELS else None
+    if model is None:
+        raise InputError("model", "one of " + ", ".join(MODELS), model_id)
+    answer = cohort_document(document)
+    request = {"dose_mg_per_kg": dose_mg_per_kg, "duration_min": duration_min, **document}
+    return CohortReport(model=model, request=request, answer=answer)

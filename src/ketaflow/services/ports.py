@@ -10,6 +10,8 @@ from typing import Any, Protocol, Self
 from uuid import UUID
 
 from ketaflow.domain.audit import AuditEntry, AuditEvent
+from ketaflow.domain.basis import JsonValue
+from ketaflow.domain.dosing.orders import DoseOrder, OrderSignature
 from ketaflow.domain.patients import BodyMeasurement, PatientVersion
 from ketaflow.domain.screening.records import Consent, GateCheck, ScreeningRecord, ScreeningReview
 from ketaflow.domain.users import UserAccount, WebSession
@@ -97,6 +99,33 @@ class ScreeningRepository(Protocol):
     def list_gate_checks(self, patient_id: UUID) -> list[GateCheck]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ProtocolRevision:
+    """A protocol version added by the clinic's medical director (the shipped versions live in rules/)."""
+
+    protocol_id: str
+    version: str
+    document: dict[str, JsonValue]
+    reason: str
+    recorded_at_utc: datetime
+    recorded_by: str
+
+
+class OrderRepository(Protocol):
+    def add_protocol_revision(self, revision: ProtocolRevision) -> None:
+        """Raises Conflict if that protocol already has that version."""
+        ...
+
+    def list_protocol_revisions(self) -> list[ProtocolRevision]: ...
+    def add_order(self, order: DoseOrder) -> None: ...
+    def add_signature(self, order_id: UUID, signature: OrderSignature) -> None:
+        """Raises Conflict if the order is already signed."""
+        ...
+
+    def get_order(self, order_id: UUID) -> DoseOrder | None: ...
+    def list_orders(self, patient_id: UUID) -> list[DoseOrder]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it is committed whole by ``commit()`` or not at all."""
 
@@ -110,6 +139,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def screenings(self) -> ScreeningRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -43,6 +44,9 @@ APPEND_ONLY_TABLES = (
     "consents",
     "consent_withdrawals",
     "gate_checks",
+    "protocol_revisions",
+    "dose_orders",
+    "order_signatures",
 )
 # Tables that hold mutable administrative state (accounts, sign-in sessions), audited on change.
 MUTABLE_TABLES = ("users", "web_sessions")
@@ -216,6 +220,45 @@ class GateCheckRow(Base):
     clear: Mapped[bool] = mapped_column(Boolean)
     checked_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     checked_by: Mapped[str] = mapped_column(String(40))
+
+
+class ProtocolRevisionRow(Base):
+    __tablename__ = "protocol_revisions"
+    __table_args__ = (UniqueConstraint("protocol_id", "version"),)
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    protocol_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[str] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(40))
+
+
+class DoseOrderRow(Base):
+    __tablename__ = "dose_orders"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    protocol_id: Mapped[str] = mapped_column(String(64))
+    protocol_version: Mapped[str] = mapped_column(String(32))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(32))
+    acknowledgement: Mapped[str] = mapped_column(Text)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+
+
+class OrderSignatureRow(Base):
+    __tablename__ = "order_signatures"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    # Unique: an order is signed once; a signed order is never changed (a new order replaces it).
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("dose_orders.id"), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signed_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    signed_by: Mapped[str] = mapped_column(String(40))
 
 
 Index("ix_patient_versions_names", PatientVersionRow.family_name, PatientVersionRow.given_names)

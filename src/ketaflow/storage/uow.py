@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ketaflow.storage.order_repository import SqlOrderRepository
 from ketaflow.storage.repositories import (
     SqlAuditLog,
     SqlPatientRepository,
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
     patients: SqlPatientRepository
     audit: SqlAuditLog
     screenings: SqlScreeningRepository
+    orders: SqlOrderRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
         self.patients = SqlPatientRepository(self.session)
         self.audit = SqlAuditLog(self.session)
         self.screenings = SqlScreeningRepository(self.session)
+        self.orders = SqlOrderRepository(self.session)
         return self
 
     def __exit__(

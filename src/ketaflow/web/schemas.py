@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketaflow.domain.audit import AuditEvent
+from ketaflow.domain.dosing.orders import DoseOrder
 from ketaflow.domain.patients import BodyMeasurement, PatientVersion
 from ketaflow.domain.screening.records import Consent, GateCheck, ScreeningRecord, ScreeningReview
 from ketaflow.domain.users import UserAccount
@@ -310,3 +311,62 @@ class InformationSheetOut(BaseModel):
     version: str
     title: str
     applies_to_indications: list[str]
+
+
+class OrderIn(_In):
+    protocol_id: str = Field(max_length=64, description="GET /api/v1/protocols")
+    drug_mg: float = Field(gt=0, le=100_000, description="ketamine in the bag or syringe (mg)")
+    volume_ml: float = Field(gt=0, le=10_000, description="its total volume (mL)")
+    dose_mg_per_kg: float | None = Field(default=None, gt=0, le=100)
+    rate_mg_per_kg_per_h: float | None = Field(default=None, gt=0, le=100)
+    rate_mg_per_h: float | None = Field(default=None, gt=0, le=10_000)
+    duration_min: float | None = Field(default=None, gt=0, le=100_000)
+    dosing_weight: Literal["actual", "ideal", "adjusted"] | None = None
+    acknowledgement: str = Field(default="", max_length=1000, description="required when the plan holds")
+
+
+class OrderSignatureIn(_In):
+    password: str = Field(max_length=200)
+    totp_code: str = Field(max_length=12)
+
+
+class ProtocolOut(BaseModel):
+    id: str
+    version: str
+    title: str
+    origin: str
+
+
+class OrderOut(BaseModel):
+    id: UUID
+    patient_id: UUID
+    protocol: dict[str, str]
+    decision: str
+    plan: dict[str, Any]
+    inputs: dict[str, Any]
+    acknowledgement: str
+    created_at_utc: datetime
+    created_by: str
+    signed: bool
+    sha256: str | None
+    signed_at_utc: datetime | None
+    signed_by: str | None
+
+    @classmethod
+    def of(cls, o: DoseOrder) -> OrderOut:
+        s = o.signature
+        return cls(
+            id=o.id,
+            patient_id=o.patient_id,
+            protocol={"id": o.protocol.id, "version": o.protocol.version},
+            decision=o.decision.value,
+            plan=dict(o.plan),
+            inputs=dict(o.inputs),
+            acknowledgement=o.acknowledgement,
+            created_at_utc=o.created_at_utc,
+            created_by=o.created_by,
+            signed=s is not None,
+            sha256=s.sha256 if s else None,
+            signed_at_utc=s.signed_at_utc if s else None,
+            signed_by=s.signed_by if s else None,
+        )

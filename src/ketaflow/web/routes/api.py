@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from ketaflow.domain.access import Permission
-from ketaflow.services import audit, patients, screening
+from ketaflow.services import audit, orders, patients, screening
 from ketaflow.services.auth import SignedIn
 from ketaflow.services.information import list_information_sheets
 from ketaflow.services.ports import AuditQuery
@@ -25,11 +25,15 @@ from ketaflow.web.schemas import (
     InformationSheetOut,
     MeasurementIn,
     MeasurementOut,
+    OrderIn,
+    OrderOut,
+    OrderSignatureIn,
     PatientAmendmentIn,
     PatientChartOut,
     PatientOut,
     PatientRegistrationIn,
     ProblemOut,
+    ProtocolOut,
     ReviewIn,
     ReviewOut,
     ScreeningIn,
@@ -214,3 +218,43 @@ async def information_sheets(_: Anyone) -> list[InformationSheetOut]:
         )
         for s in list_information_sheets()
     ]
+
+
+ProtocolReader = Annotated[SignedIn, Depends(allow(Permission.PROTOCOL_READ))]
+OrderReader = Annotated[SignedIn, Depends(allow(Permission.ORDER_READ))]
+Prescriber = Annotated[SignedIn, Depends(allow(Permission.ORDER_CREATE))]
+Signer = Annotated[SignedIn, Depends(allow(Permission.ORDER_SIGN))]
+
+
+@router.get("/protocols")
+async def protocols(request: Request, signed_in: ProtocolReader) -> list[ProtocolOut]:
+    """The current version of each protocol (shipped, or revised by the clinic's medical director)."""
+    found = orders.list_protocols(services_of(request), actor_of(request, signed_in))
+    return [ProtocolOut(id=p.id, version=p.version, title=p.title, origin=p.origin) for p in found]
+
+
+@router.post("/patients/{patient_id}/orders", status_code=201)
+async def create_order(request: Request, signed_in: Prescriber, patient_id: UUID, body: OrderIn) -> OrderOut:
+    """An unsigned dose order; refused outside hard limits or without a clear screening."""
+    order = orders.create_order(
+        services_of(request), actor_of(request, signed_in), patient_id, orders.OrderRequest(**body.model_dump())
+    )
+    return OrderOut.of(order)
+
+
+@router.get("/orders/{order_id}")
+async def get_order(request: Request, signed_in: OrderReader, order_id: UUID) -> OrderOut:
+    return OrderOut.of(orders.get_order(services_of(request), actor_of(request, signed_in), order_id))
+
+
+@router.post("/orders/{order_id}/sign")
+async def sign_order(request: Request, signed_in: Signer, order_id: UUID, body: OrderSignatureIn) -> OrderOut:
+    """Sign with the password and a fresh authenticator code; the order's SHA-256 is stored with it."""
+    order = orders.sign_order(
+        services_of(request),
+        actor_of(request, signed_in),
+        order_id,
+        password=body.password,
+        totp_code=body.totp_code,
+    )
+    return OrderOut.of(order)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ketaflow.domain.access import Permission, can
 from ketaflow.domain.patients import MeasurementKind, Sex
-from ketaflow.services import patients, screening
+from ketaflow.services import orders, patients, screening
 from ketaflow.services.auth import SignedIn
 from ketaflow.services.information import list_information_sheets
 from ketaflow.web.access import actor_of, allow, services_of
@@ -89,7 +89,7 @@ async def register_patient(request: Request, signed_in: Registrar) -> RedirectRe
 
 
 def chart_context(request: Request, signed_in: SignedIn, patient_id: UUID) -> dict[str, Any]:
-    """What the patient page shows; the screening section only for roles that may read screenings."""
+    """What the patient page shows; screening and orders only for roles that may read them."""
     svc, actor, role = services_of(request), actor_of(request, signed_in), signed_in.user.role
     context: dict[str, Any] = {
         "chart": patients.get_patient_chart(svc, actor, patient_id),
@@ -106,6 +106,8 @@ def chart_context(request: Request, signed_in: SignedIn, patient_id: UUID) -> di
             can_consent=can(role, Permission.CONSENT_RECORD),
             sheets=list_information_sheets(),
         )
+    if can(role, Permission.ORDER_READ):
+        context.update(orders=orders.list_orders(svc, actor, patient_id), can_order=can(role, Permission.ORDER_CREATE))
     return context
 
 

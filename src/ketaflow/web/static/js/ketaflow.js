@@ -398,5 +398,59 @@
     }
   });
 
+  // A fragment that answers a bad input with 422 and the fields' errors (e.g. the order preview) is
+  // swapped in like a success when its target opts in with data-swap-errors.
+  document.addEventListener("htmx:beforeSwap", (evt) => {
+    const target = evt.detail.target;
+    const status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    if (status === 422 && target && target.closest && target.closest("[data-swap-errors]")) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
+  // Order form: only the override in the chosen protocol's unit is shown and sent (disabled inputs are
+  // not submitted), so an amount is never entered in one unit and read in another. The form carries
+  // data-regimen-kinds = {"protocol id": "dose_per_kg" | "rate_per_kg" | "fixed_rate"}; each override
+  // group names the regimen kinds it applies to in data-regimen.
+  function syncRegimen(form) {
+    let kinds;
+    try {
+      kinds = JSON.parse(form.dataset.regimenKinds || "{}");
+    } catch (_err) {
+      return;
+    }
+    const select = form.querySelector('select[name="protocol_id"]');
+    const kind = select ? kinds[select.value] : undefined;
+    if (!kind) return;
+    for (const group of form.querySelectorAll("[data-regimen]")) {
+      const on = group.dataset.regimen.split(" ").includes(kind);
+      group.hidden = !on;
+      for (const input of group.querySelectorAll("input, select, textarea")) input.disabled = !on;
+    }
+  }
+  function initRegimenForms(root) {
+    const scope = root && root.querySelectorAll ? root : document;
+    for (const form of scope.querySelectorAll("form[data-regimen-kinds]")) syncRegimen(form);
+  }
+  // Capture phase: the fields are switched before htmx (listening on the form) sends the preview.
+  document.addEventListener(
+    "change",
+    (evt) => {
+      const el = evt.target instanceof Element ? evt.target : null;
+      const form = el && el.name === "protocol_id" ? el.closest("form[data-regimen-kinds]") : null;
+      if (form) syncRegimen(form);
+    },
+    true
+  );
+  document.addEventListener("htmx:load", (evt) => initRegimenForms(evt.detail.elt));
+  if (typeof window.htmx === "undefined") {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", () => initRegimenForms(document));
+    } else {
+      initRegimenForms(document);
+    }
+  }
+
   window.ketaflow = Object.freeze({ csrfToken, timeSeriesChart, initCharts });
 })();
