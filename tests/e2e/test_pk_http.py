@@ -6,7 +6,7 @@ import json
 import re
 
 from ketaflow.domain.access import Role
-from tests.conftest import Clinic
+from tests.conftest import Clinic, csrf_of
 
 
 def test_the_report_shows_exceedance_bands_and_the_models_basis(clinic: Clinic) -> None:
@@ -40,3 +40,17 @@ def test_the_form_page_names_the_source_of_the_default_threshold(clinic: Clinic)
     page = clinic.login(Role.NURSE).get("/pk/cohort")
 
     assert page.status_code == 200 and "Krystal et al. 1994" in page.text
+
+
+def test_the_api_answers_the_simulate_contract_and_names_bad_fields(clinic: Clinic) -> None:
+    client = clinic.login(Role.NURSE)
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    document = {"model": "domino", "patient": {"weight_kg": 70, "age_years": 40, "sex": "male", "height_cm": 175},
+                "doses": [{"kind": "infusion", "start_min": 0, "duration_min": 40, "mg_per_h": 52.5}],
+                "times_min": [0, 40]}
+
+    ok = client.post("/api/v1/pk/simulate", json=document, headers=headers)
+    bad = client.post("/api/v1/pk/simulate", json={**document, "times_min": [40, 0]}, headers=headers)
+
+    assert ok.status_code == 200 and round(ok.json()["cmax_ng_per_ml"]) == 240
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "times_min"

@@ -9,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from ketaflow.domain.access import Permission
-from ketaflow.services import audit, orders, patients, screening
+from ketaflow.domain.errors import InputError
+from ketaflow.services import audit, orders, patients, pk, screening
 from ketaflow.services.auth import SignedIn
 from ketaflow.services.information import list_information_sheets
 from ketaflow.services.ports import AuditQuery
@@ -258,3 +259,43 @@ async def sign_order(request: Request, signed_in: Signer, order_id: UUID, body: 
         totp_code=body.totp_code,
     )
     return OrderOut.of(order)
+
+
+# The API answers within a request: bound the work (a cohort's grid is n_patients x times).
+PK_COHORT_API_MAX = 200_000
+PK_COHORT_API_GRID_MAX = 20_000_000
+
+
+@router.get("/pk/models")
+async def pk_models(_: ProtocolReader) -> list[dict[str, Any]]:
+    """The PK models with their citation, fitted population, confirmation status and caveats."""
+    return pk.describe_models()
+
+
+@router.post("/pk/simulate")
+async def pk_simulate(_: ProtocolReader, body: dict[str, Any]) -> dict[str, Any]:
+    """Concentrations for one patient and dosing history: the `ketaflow pk simulate` contract."""
+    return pk.simulate_document(body)
+
+
+@router.post("/pk/tci")
+async def pk_tci(_: ProtocolReader, body: dict[str, Any]) -> dict[str, Any]:
+    """Pump rates that reach and hold a target: the `ketaflow pk tci` contract (a calculation, not an order)."""
+    return pk.tci_document(body)
+
+
+@router.post("/pk/cohort")
+async def pk_cohort(_: ProtocolReader, body: dict[str, Any]) -> dict[str, Any]:
+    """A virtual cohort's exceedance and bands: the `ketaflow pk cohort` contract, at most 200,000 patients here."""
+    n = body.get("n_patients")
+    times = body.get("times_min")
+    if isinstance(n, int) and not isinstance(n, bool):
+        if n > PK_COHORT_API_MAX:
+            raise InputError(
+                "n_patients", f"at most {PK_COHORT_API_MAX:,} through the API (use `ketaflow pk cohort`)", n
+            )
+        if isinstance(times, list) and n * len(times) > PK_COHORT_API_GRID_MAX:
+            raise InputError(
+                "times_min", f"n_patients x times at most {PK_COHORT_API_GRID_MAX:,} through the API", len(times)
+            )
+    return pk.cohort_document(body)
