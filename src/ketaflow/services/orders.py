@@ -375,6 +375,30 @@ def _order_or_404(uow: UnitOfWork, order_id: UUID) -> DoseOrder:
     return order
 
 
+def _audit_order(
+    uow: UnitOfWork,
+    svc: AppServices,
+    actor: Actor,
+    order: DoseOrder,
+    action: str,
+    code: ActionCode,
+    detail: str = "",
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+) -> None:
+    record_audit(
+        uow,
+        svc.clock,
+        actor,
+        action,
+        code,
+        outcome=outcome,
+        patient_id=order.patient_id,
+        resource_type="DoseOrder",
+        resource_id=str(order.id),
+        detail=detail,
+    )
+
+
 def sign_order(svc: AppServices, actor: Actor, order_id: UUID, *, password: str, totp_code: str) -> DoseOrder:
     """Sign with the password and a fresh TOTP code again; the SHA-256 of the order is stored with it."""
     require(actor, Permission.ORDER_SIGN)
@@ -393,17 +417,15 @@ def sign_order(svc: AppServices, actor: Actor, order_id: UUID, *, password: str,
             else None
         )
         if not svc.hasher.verify(user.password_hash, password) or step is None or step <= user.totp_last_step:
-            record_audit(
+            _audit_order(
                 uow,
-                svc.clock,
+                svc,
                 actor,
+                order,
                 "order.sign",
                 ActionCode.EXECUTE,
-                outcome=AuditOutcome.FAILED,
-                patient_id=order.patient_id,
-                resource_type="DoseOrder",
-                resource_id=str(order_id),
-                detail="re-authentication failed",
+                "re-authentication failed",
+                AuditOutcome.FAILED,
             )
             uow.commit()
             raise AuthenticationFailed(
@@ -412,17 +434,7 @@ def sign_order(svc: AppServices, actor: Actor, order_id: UUID, *, password: str,
         uow.users.save(replace(user, totp_last_step=step))
         signature = OrderSignature(order_digest(order), now, actor.username)
         uow.orders.add_signature(order_id, signature)
-        record_audit(
-            uow,
-            svc.clock,
-            actor,
-            "order.sign",
-            ActionCode.EXECUTE,
-            patient_id=order.patient_id,
-            resource_type="DoseOrder",
-            resource_id=str(order_id),
-            detail=f"sha256 {signature.sha256[:16]}…",
-        )
+        _audit_order(uow, svc, actor, order, "order.sign", ActionCode.EXECUTE, f"sha256 {signature.sha256[:16]}…")
         uow.commit()
     return replace(order, signature=signature)
 
@@ -431,16 +443,7 @@ def get_order(svc: AppServices, actor: Actor, order_id: UUID) -> DoseOrder:
     require(actor, Permission.ORDER_READ)
     with svc.uow_factory() as uow:
         order = _order_or_404(uow, order_id)
-        record_audit(
-            uow,
-            svc.clock,
-            actor,
-            "order.read",
-            ActionCode.READ,
-            patient_id=order.patient_id,
-            resource_type="DoseOrder",
-            resource_id=str(order_id),
-        )
+        _audit_order(uow, svc, actor, order, "order.read", ActionCode.READ)
         uow.commit()
     return order
 
@@ -469,17 +472,7 @@ def verify_order(svc: AppServices, actor: Actor, order_id: UUID) -> OrderVerific
     with svc.uow_factory() as uow:
         order = _order_or_404(uow, order_id)
         result = verify_order_digest(order)
-        record_audit(
-            uow,
-            svc.clock,
-            actor,
-            "order.verify",
-            ActionCode.EXECUTE,
-            patient_id=order.patient_id,
-            resource_type="DoseOrder",
-            resource_id=str(order_id),
-            detail="ok" if result.ok else "MISMATCH",
-        )
+        _audit_order(uow, svc, actor, order, "order.verify", ActionCode.EXECUTE, "ok" if result.ok else "MISMATCH")
         uow.commit()
     return result
 
@@ -489,15 +482,5 @@ def record_order_export(svc: AppServices, actor: Actor, order_id: UUID, fmt: str
     require(actor, Permission.ORDER_READ)
     with svc.uow_factory() as uow:
         order = _order_or_404(uow, order_id)
-        record_audit(
-            uow,
-            svc.clock,
-            actor,
-            "order.export",
-            ActionCode.EXECUTE,
-            patient_id=order.patient_id,
-            resource_type="DoseOrder",
-            resource_id=str(order_id),
-            detail=fmt,
-        )
+        _audit_order(uow, svc, actor, order, "order.export", ActionCode.EXECUTE, fmt)
         uow.commit()
