@@ -40,6 +40,7 @@ PERMISSION_WORDS: Mapping[Permission, str] = {
     Permission.ORDER_READ: "See dose orders and their pump-programming sheets",
     Permission.ORDER_CREATE: "Create a dose order from a protocol",
     Permission.ORDER_SIGN: "Sign a dose order (password and second factor again)",
+    Permission.INFORMATION_SEND: "Send a patient the information sheet for their protocol",
 }
 SECOND_FACTOR_WORDS = "Must confirm each sign-in with an authenticator app (TOTP)"
 

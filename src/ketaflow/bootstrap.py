@@ -15,6 +15,7 @@ from ketaflow.config import ConfigurationError, Settings, load_settings
 from ketaflow.domain.errors import ClinicError
 from ketaflow.domain.users import LoginPolicy
 from ketaflow.interop.icd10cm import Icd10CmCodeSystem
+from ketaflow.interop.messaging import ConsoleSender
 from ketaflow.services.app import AppServices
 from ketaflow.services.credentials import PasswordHasher, SecretBox
 from ketaflow.services.ports import Clock, CodeSystem
@@ -62,6 +63,7 @@ def build_app_services(
         clinic_phone=settings.clinic_phone,
         clinic_timezone=settings.clinic_timezone,
         codes=icd10cm_code_system(),
+        sender=ConsoleSender(),
     )
 
 

@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/orders/{order_id}/print"): CLINICIANS,
     ("GET", "/protocols"): CLINICIANS,
     ("GET", "/pk/cohort"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/information/{sheet_id}/send"): CHART_READERS,
     ("GET", "/api/v1/pk/models"): CLINICIANS,
     ("POST", "/api/v1/pk/simulate"): CLINICIANS,
     ("POST", "/api/v1/pk/tci"): CLINICIANS,

@@ -123,3 +123,23 @@ def test_invalid_input_exits_2_naming_the_field(command: str, document: Any, fie
 
     assert code == 2
     assert field in err
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [({"model": []}, "model"), ({"model": "domino", "patient": {}, "doses": [{"kind": ["bolus"]}]}, "patient")],
+    ids=["model-is-a-list", "kind-is-a-list"],
+)
+def test_json_of_the_wrong_shape_is_named_not_a_crash(document: Any, field: str) -> None:
+    code, _, err = pk("simulate", "-", document=document)
+
+    assert code == 2
+    assert field in err
+
+
+def test_a_dose_kind_of_the_wrong_type_is_named() -> None:
+    document = {"model": "domino", "patient": PATIENT, "doses": [{"kind": ["bolus"]}], "times_min": [0]}
+
+    code, _, err = pk("simulate", "-", document=document)
+
+    assert code == 2 and "doses[0].kind" in err

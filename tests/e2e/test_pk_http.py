@@ -45,9 +45,12 @@ def test_the_form_page_names_the_source_of_the_default_threshold(clinic: Clinic)
 def test_the_api_answers_the_simulate_contract_and_names_bad_fields(clinic: Clinic) -> None:
     client = clinic.login(Role.NURSE)
     headers = {"X-CSRF-Token": csrf_of(client)}
-    document = {"model": "domino", "patient": {"weight_kg": 70, "age_years": 40, "sex": "male", "height_cm": 175},
-                "doses": [{"kind": "infusion", "start_min": 0, "duration_min": 40, "mg_per_h": 52.5}],
-                "times_min": [0, 40]}
+    document = {
+        "model": "domino",
+        "patient": {"weight_kg": 70, "age_years": 40, "sex": "male", "height_cm": 175},
+        "doses": [{"kind": "infusion", "start_min": 0, "duration_min": 40, "mg_per_h": 52.5}],
+        "times_min": [0, 40],
+    }
 
     ok = client.post("/api/v1/pk/simulate", json=document, headers=headers)
     bad = client.post("/api/v1/pk/simulate", json={**document, "times_min": [40, 0]}, headers=headers)

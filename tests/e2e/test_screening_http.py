@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from ketaflow.domain.access import Role
+from ketaflow.interop.messaging import ConsoleSender
 from ketaflow.services import patients, screening
 from ketaflow.services.context import Actor
+from ketaflow.services.ports import AuditQuery
 from tests.conftest import Clinic, csrf_of
 
 # The clinic's clock stands at 2026-11-25 14:00 UTC, 09:00 in New York (the test clinic's time zone).
@@ -355,3 +357,38 @@ def test_the_information_sheet_is_filled_in_with_the_clinic_and_lists_its_source
     assert "{clinic_name}" not in page.text and "{clinic_phone}" not in page.text
     assert 'id="sources"' in page.text and "version 2026" in page.text
     assert missing.status_code == 404
+
+
+def test_the_information_sheet_is_e_mailed_to_the_patient_and_the_disclosure_is_audited(clinic: Clinic) -> None:
+    with_email = patients.register_patient(
+        clinic.services,
+        Actor.system("test"),
+        "KF-MAIL",
+        {
+            "family_name": "Mail",
+            "given_names": "Ana",
+            "date_of_birth": "1984-03-02",
+            "sex": "female",
+            "email": "ana.mail@example.org",
+        },
+    ).patient_id
+    without = patients.register_patient(
+        clinic.services,
+        Actor.system("test"),
+        "KF-NOMAIL",
+        {"family_name": "Nomail", "given_names": "Bo", "date_of_birth": "1980-01-01", "sex": "male"},
+    ).patient_id
+    client = clinic.login(Role.FRONT_DESK)
+    token = csrf_of(client)
+
+    sent = client.post(f"/patients/{with_email}/information/iv-ketamine-depression/send", data={"csrf_token": token})
+    refused = client.post(f"/patients/{without}/information/iv-ketamine-depression/send", data={"csrf_token": token})
+
+    sender = clinic.services.sender
+    assert isinstance(sender, ConsoleSender)
+    assert sent.status_code == 303 and sender.outbox[-1].to == "ana.mail@example.org"
+    assert clinic.settings.clinic_phone in sender.outbox[-1].body and "{clinic_phone}" not in sender.outbox[-1].body
+    assert refused.status_code == 422 and "e-mail address on the patient" in refused.text
+    with clinic.services.uow_factory() as uow:
+        events = uow.audit.query(AuditQuery(action="information.send"))
+    assert len(events) == 1 and "via console" in events[0].entry.detail

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     ORDER_READ = "order.read"
     ORDER_CREATE = "order.create"
     ORDER_SIGN = "order.sign"
+    INFORMATION_SEND = "information.send"
 
 
 _CLINICAL = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
@@ -72,6 +73,8 @@ ROLE_PERMISSIONS: Mapping[Permission, frozenset[Role]] = {
     Permission.ORDER_READ: _CLINICAL,
     Permission.ORDER_CREATE: _PRESCRIBERS,
     Permission.ORDER_SIGN: _PRESCRIBERS,
+    # Sending the information sheet goes with booking, so the front desk may do it too.
+    Permission.INFORMATION_SEND: _CLINICAL | {Role.FRONT_DESK},
 }
 
 # HIPAA 164.312(d) / ONC 170.315(d)(13): a second factor for those who sign orders or manage access.

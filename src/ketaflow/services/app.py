@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ketaflow.domain.users import LoginPolicy
 from ketaflow.services.credentials import PasswordHasher, SecretBox
-from ketaflow.services.ports import Clock, CodeSystem, UnitOfWorkFactory
+from ketaflow.services.ports import Clock, CodeSystem, MessageSender, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +20,4 @@ class AppServices:
     clinic_phone: str
     clinic_timezone: str
     codes: CodeSystem
+    sender: MessageSender

@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from uuid import UUID
 
-from ketaflow.domain.errors import InputError, RuleDataError
+from ketaflow.domain.access import Permission
+from ketaflow.domain.audit import ActionCode
+from ketaflow.domain.errors import InputError, NotFound, RuleDataError
 from ketaflow.rules import list_rule_files, load_rule_file
+from ketaflow.services.app import AppServices
+from ketaflow.services.context import Actor, record_audit, require
 
 AREA = "information"
 
@@ -87,3 +92,38 @@ def get_information_sheet(sheet_id: str) -> InformationSheet:
             return sheet
     known = ", ".join(s.id for s in list_information_sheets())
     raise InputError("sheet_id", f"one of {known}", sheet_id)
+
+
+def sheet_as_text(sheet: InformationSheet) -> str:
+    """The filled sheet as plain text, for e-mail or a printed letter."""
+    lines = [sheet.title, f"(version {sheet.version})", ""]
+    for section in sheet.sections:
+        lines += [section.heading, *section.paragraphs, *(f"- {b}" for b in section.bullets), ""]
+    return "\n".join(lines)
+
+
+def send_information_sheet(svc: AppServices, actor: Actor, patient_id: UUID, sheet_id: str) -> str:
+    """Send the patient the filled sheet at the e-mail address on file (a disclosure: audited)."""
+    require(actor, Permission.INFORMATION_SEND)
+    sheet = get_information_sheet(sheet_id).filled(clinic_name=svc.clinic_name, clinic_phone=svc.clinic_phone)
+    with svc.uow_factory() as uow:
+        current = uow.patients.latest(patient_id)
+        if current is None:
+            raise NotFound("patient", patient_id)
+        address = current.details.email
+        if not address:
+            raise InputError("email", "an e-mail address on the patient's record (correct the details first)")
+        delivery = svc.sender.send(address, f"{svc.clinic_name}: {sheet.title}", sheet_as_text(sheet))
+        record_audit(
+            uow,
+            svc.clock,
+            actor,
+            "information.send",
+            ActionCode.EXECUTE,
+            patient_id=patient_id,
+            resource_type="InformationSheet",
+            resource_id=f"{sheet.id}/{sheet.version}",
+            detail=f"via {svc.sender.name}, delivery {delivery}",
+        )
+        uow.commit()
+    return delivery

@@ -49,7 +49,7 @@ def _number(doc: Mapping[str, Any], key: str, path: str, *, default: float | Non
 
 def _model_id(doc: Mapping[str, Any]) -> str:
     model = doc.get("model")
-    if model not in MODELS:
+    if not isinstance(model, str) or model not in MODELS:
         raise InputError("model", "one of " + ", ".join(MODELS), model)
     return str(model)
 
@@ -79,9 +79,10 @@ def _doses(doc: Mapping[str, Any], *, weight_based: bool) -> list[Dose]:
     kinds = _DOSE_FIELDS if weight_based else {k: v for k, v in _DOSE_FIELDS.items() if not k.startswith("weight_")}
     doses: list[Dose] = []
     for i, item in enumerate(raw):
-        if not isinstance(item, Mapping) or item.get("kind") not in kinds:
+        kind = item.get("kind") if isinstance(item, Mapping) else None
+        if not isinstance(kind, str) or kind not in kinds:
             raise InputError(f"doses[{i}].kind", "one of " + ", ".join(kinds), item)
-        make, names = kinds[str(item["kind"])]
+        make, names = kinds[kind]
         doses.append(make(*(_number(item, n, f"doses[{i}].{n}") for n in names)))
     return doses
 

@@ -153,6 +153,14 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 
 
+class MessageSender(Protocol):
+    """Delivers a message to a patient's e-mail address or phone; returns the delivery id."""
+
+    name: str
+
+    def send(self, to: str, subject: str, body: str) -> str: ...
+
+
 class CodeSystem(Protocol):
     """A terminology that can say whether a code exists (ICD-10-CM for conditions)."""
 

@@ -112,10 +112,10 @@ async def handle_clinic_error(request: Request, exc: Exception) -> Response:
         return _problem(request, 404, "Not found", str(exc))
     if isinstance(exc, InputError | InputErrors):
         people = not _wants_json(request)
-        detail = "Please check the highlighted fields." if people else str(exc)
-        return _problem(
-            request, 422, "Please check the highlighted fields", detail, _field_errors(exc, for_people=people)
-        )
+        errors = _field_errors(exc, for_people=people)
+        # The summary says what to do too: not every field has an input on the page it comes back to.
+        detail = "Please check: " + " ".join(errors.values()) if people else str(exc)
+        return _problem(request, 422, "Please check the highlighted fields", detail, errors)
     if isinstance(exc, Conflict):
         return _problem(request, 409, "Could not save", str(exc))
     if isinstance(exc, IntegrityViolation):

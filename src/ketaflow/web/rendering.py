@@ -30,6 +30,7 @@ NAV = (
 
 # Messages shown after a redirect, chosen by code so no request can put its own text on a page.
 NOTICES = {
+    "sheet_sent": ("success", "Information sheet sent to the e-mail address on the patient's record."),
     "registered": ("success", "Patient registered."),
     "amended": ("success", "Correction saved as a new version; the earlier version is kept in the history."),
     "measured": ("success", "Measurement recorded."),

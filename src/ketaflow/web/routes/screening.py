@@ -15,7 +15,7 @@ from ketaflow.domain.patients import MeasurementKind, age_years
 from ketaflow.domain.screening.gate import CONFIRMED_BY_STAFF
 from ketaflow.domain.screening.records import Purpose
 from ketaflow.domain.screening.vocabulary import ClinicalStatus, Indication, KetamineRoute, Severity, TrialOutcome
-from ketaflow.services import patients, screening
+from ketaflow.services import information, patients, screening
 from ketaflow.services.app import AppServices
 from ketaflow.services.auth import SignedIn
 from ketaflow.services.context import Actor
@@ -31,6 +31,7 @@ Screener = Annotated[SignedIn, Depends(allow(Permission.SCREENING_RECORD))]
 Reviewer = Annotated[SignedIn, Depends(allow(Permission.SCREENING_REVIEW))]
 ConsentTaker = Annotated[SignedIn, Depends(allow(Permission.CONSENT_RECORD))]
 Anyone = Annotated[SignedIn, Depends(allow(Permission.ACCOUNT_SELF))]
+Sender = Annotated[SignedIn, Depends(allow(Permission.INFORMATION_SEND))]
 
 ICD_RESULTS = 15
 GATE_ITEMS = ("fasting", "escort", "medication_holds")
@@ -205,6 +206,16 @@ async def withdraw_consent(
     )
     screening.withdraw_consent(services_of(request), actor_of(request, signed_in), patient_id, consent_id, reason)
     return RedirectResponse(f"/patients/{patient_id}?notice=consent_withdrawn#consents", status_code=303)
+
+
+@router.post("/patients/{patient_id}/information/{sheet_id}/send")
+async def send_information_sheet(
+    request: Request, signed_in: Sender, patient_id: UUID, sheet_id: str
+) -> RedirectResponse:
+    """E-mail the filled sheet to the address on the patient's record (recorded as a disclosure)."""
+    remember_form(request, "patient.html", lazy=lambda: chart_context(request, signed_in, patient_id))
+    information.send_information_sheet(services_of(request), actor_of(request, signed_in), patient_id, sheet_id)
+    return RedirectResponse(f"/patients/{patient_id}?notice=sheet_sent#consents", status_code=303)
 
 
 @router.get("/information/{sheet_id}")
