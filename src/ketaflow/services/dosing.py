@@ -8,7 +8,7 @@ from typing import Any
 
 from ketaflow.domain.dosing import DosingPatient, Preparation, ProtocolLibrary, WeightBasis, plan_infusion
 from ketaflow.domain.errors import InputError
-from ketaflow.domain.screening.fields import JsonFields, input_error
+from ketaflow.domain.ruledata.fields import JsonFields, input_error
 from ketaflow.rules import list_rule_files, load_rule_file
 
 _PLAN_KEYS = {

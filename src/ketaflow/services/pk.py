@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ketaflow.domain.errors import InputError
+from ketaflow.domain.dosing import Regimen, RegimenKind
+from ketaflow.domain.errors import InputError, RuleDataError
 from ketaflow.domain.pk import (
     MODELS,
     Bolus,
@@ -27,6 +28,7 @@ from ketaflow.domain.pk import (
     simulate,
 )
 from ketaflow.rules import load_rule_file
+from ketaflow.services.dosing import load_protocol_library
 
 MAX_TIMES = 100_000
 MAX_COHORT = 10_000_000
@@ -203,6 +205,17 @@ def cohort_document(doc: Mapping[str, Any], progress: Callable[[int, int], None]
 WEB_COHORT_MAX = 200_000
 
 
+# The report starts from the standard depression protocol's regimen (and shows its source), not from literals.
+DEFAULT_COHORT_PROTOCOL = "depression_standard"
+
+
+def default_cohort_regimen() -> Regimen:
+    protocol = load_protocol_library().get_protocol(DEFAULT_COHORT_PROTOCOL)
+    if protocol is None or protocol.regimen.kind is not RegimenKind.DOSE_PER_KG:
+        raise RuleDataError(f"protocol {DEFAULT_COHORT_PROTOCOL} with a mg/kg regimen is needed for the cohort report")
+    return protocol.regimen
+
+
 def reference_concentrations() -> list[dict[str, Any]]:
     """Published concentrations to compare against, each with its source (rules/pk), the default first."""
     data = load_rule_file("pk", "reference_concentrations")
@@ -238,8 +251,9 @@ def create_cohort_report(form: Mapping[str, object]) -> CohortReport:
         raise InputError(
             "n_patients", f"at most {WEB_COHORT_MAX:,} on this page (use `ketaflow pk cohort` for more)", n
         )
-    dose_mg_per_kg = number("dose_mg_per_kg", 0.5)
-    duration_min = number("duration_min", 40)
+    default = default_cohort_regimen()
+    dose_mg_per_kg = number("dose_mg_per_kg", default.amount)
+    duration_min = number("duration_min", default.duration_min)
     cv = str(form.get("assumed_cv") or "").strip()
     document: dict[str, Any] = {
         "model": model_id,

@@ -35,7 +35,14 @@ def rules_data(**override: Any) -> dict[str, Any]:
         }
         for i in ITEMS
     ]
-    return {"id": "ketaflow.pre_infusion_gate", "version": "2026.11.0", "items": items, "sources": SOURCES, **override}
+    return {
+        "id": "ketaflow.pre_infusion_gate",
+        "version": "2026.11.0",
+        "items": items,
+        "sources": SOURCES,
+        "screening_valid_for_hours": 12,
+        **override,
+    }
 
 
 RULES = GateRules.from_dict(rules_data())
@@ -175,6 +182,18 @@ def test_warnings_pass_the_gate_but_stay_visible() -> None:
 )
 def test_malformed_gate_rules_are_refused(data: dict[str, Any]) -> None:
     with pytest.raises(RuleDataError):
+        GateRules.from_dict(data)
+
+
+@pytest.mark.parametrize("hours", [None, 0, 25, "12", True], ids=["missing", "zero", "over-a-day", "text", "bool"])
+def test_the_screening_validity_window_must_be_a_sensible_number_of_hours(hours: Any) -> None:
+    data = rules_data()
+    if hours is None:
+        del data["screening_valid_for_hours"]
+    else:
+        data["screening_valid_for_hours"] = hours
+
+    with pytest.raises(RuleDataError, match="screening_valid_for_hours"):
         GateRules.from_dict(data)
 
 

@@ -2,7 +2,7 @@
 
 Pure: the services read ``rules/protocols/*.json`` and pass the parsed documents to
 ``ProtocolLibrary.from_dicts`` / ``Protocol.from_dict``. Rule-file reading (``JsonFields``) and citation
-(``SourceRegistry``, ``RuleBasis``) are shared with the screening engine, so both cite sources alike.
+(``SourceRegistry``, ``RuleBasis``) come from ``ketaflow.domain.ruledata``, shared with screening, so both cite alike.
 """
 
 from ketaflow.domain.dosing.plan import InfusionPlan, Preparation, plan_infusion, round_to_increment

@@ -18,7 +18,7 @@ from ketaflow.domain.dosing.protocol import Limit, Protocol, Quantity, RegimenKi
 from ketaflow.domain.dosing.units import CM_PER_INCH
 from ketaflow.domain.dosing.weights import DosingPatient, DosingWeight, WeightBasis, get_dosing_weight
 from ketaflow.domain.errors import InputError
-from ketaflow.domain.screening.rulebasis import format_number
+from ketaflow.domain.ruledata.rulebasis import format_number
 
 MINUTES_PER_HOUR = 60.0
 _EFFECT_RANK = {effect: rank for rank, effect in enumerate(Effect)}

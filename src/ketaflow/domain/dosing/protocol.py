@@ -15,8 +15,8 @@ from enum import StrEnum
 from ketaflow.domain.basis import Effect, RuleRef
 from ketaflow.domain.dosing.weights import DosingWeightRule
 from ketaflow.domain.errors import RuleDataError
-from ketaflow.domain.screening.fields import JsonFields, rule_data_error
-from ketaflow.domain.screening.rulebasis import BASIS_KEYS, RuleBasis, SourceRegistry
+from ketaflow.domain.ruledata.fields import JsonFields, rule_data_error
+from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, SourceRegistry
 
 _VERSION = re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]+")
 _PROTOCOL_ID = re.compile(r"[a-z][a-z0-9_]*")

@@ -13,8 +13,8 @@ from enum import StrEnum
 from ketaflow.domain.dosing.units import convert_cm_to_inches
 from ketaflow.domain.errors import InputError
 from ketaflow.domain.patients import HEIGHT_CM_RANGE, MAX_AGE_YEARS, WEIGHT_KG_RANGE
-from ketaflow.domain.screening.fields import JsonFields
-from ketaflow.domain.screening.rulebasis import SourceRegistry
+from ketaflow.domain.ruledata.fields import JsonFields
+from ketaflow.domain.ruledata.rulebasis import SourceRegistry
 
 
 class Sex(StrEnum):

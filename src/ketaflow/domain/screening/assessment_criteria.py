@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ketaflow.domain.basis import Finding, JsonValue
+from ketaflow.domain.ruledata.fields import JsonFields
+from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, sort_strongest_first
 from ketaflow.domain.screening.assessments import ITEMS, ManiaInstrument
 from ketaflow.domain.screening.criteria import read_concepts
 from ketaflow.domain.screening.facts import RuleContext, ScreeningFacts
-from ketaflow.domain.screening.fields import JsonFields
-from ketaflow.domain.screening.rulebasis import BASIS_KEYS, RuleBasis, sort_strongest_first
 from ketaflow.domain.screening.vocabulary import Indication
 
 _CSSRS_PLACEHOLDERS = ("items", "indication")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ketaflow.domain.basis import JsonValue
-from ketaflow.domain.screening.fields import JsonFields
+from ketaflow.domain.ruledata.fields import JsonFields
 
 # The Young Mania Rating Scale has 11 items and a total from 0 to 60 (a fact of the instrument).
 _YMRS_TOTAL = (0, 60)

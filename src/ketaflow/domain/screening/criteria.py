@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ketaflow.domain.basis import Finding, JsonValue
+from ketaflow.domain.ruledata.fields import JsonFields
+from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, format_number
 from ketaflow.domain.screening.facts import CodedCondition, RuleContext, ScreeningFacts
-from ketaflow.domain.screening.fields import JsonFields
-from ketaflow.domain.screening.rulebasis import BASIS_KEYS, RuleBasis, format_number
 from ketaflow.domain.screening.vocabulary import ClinicalStatus, Severity, Sex
 
 _ANY_CONTROL: frozenset[bool | None] = frozenset({True, False, None})

@@ -14,6 +14,8 @@ from datetime import datetime
 
 from ketaflow.domain.basis import Decision, Effect, Finding, JsonValue, RuleRef, decide
 from ketaflow.domain.errors import InputError
+from ketaflow.domain.ruledata.fields import JsonFields, rule_data_error
+from ketaflow.domain.ruledata.rulebasis import RuleBasis, SourceRegistry, sort_strongest_first
 from ketaflow.domain.screening.assessment_criteria import (
     BipolarCriteria,
     CssrsTriage,
@@ -33,7 +35,6 @@ from ketaflow.domain.screening.criteria import (
     evaluate_patient_flags,
 )
 from ketaflow.domain.screening.facts import RuleContext, ScreeningFacts
-from ketaflow.domain.screening.fields import JsonFields, rule_data_error
 from ketaflow.domain.screening.history_criteria import (
     SubstanceUseCriteria,
     TreatmentResistanceCriterion,
@@ -51,7 +52,6 @@ from ketaflow.domain.screening.medication_criteria import (
     evaluate_not_in_table,
 )
 from ketaflow.domain.screening.medications import MedicineTable
-from ketaflow.domain.screening.rulebasis import RuleBasis, SourceRegistry, sort_strongest_first
 from ketaflow.domain.screening.valuesets import ConceptMap
 from ketaflow.domain.screening.vitals_criteria import (
     BloodPressureTier,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ketaflow.domain.ruledata.rulebasis import SourceRegistry
 from ketaflow.domain.screening.intake import Condition, Intake
 from ketaflow.domain.screening.medications import Medicine, MedicineTable
-from ketaflow.domain.screening.rulebasis import SourceRegistry
 from ketaflow.domain.screening.valuesets import ConceptMap
 
 

@@ -18,8 +18,6 @@ from ketaflow.domain.screening.records import Consent, Purpose, ReviewOutcome, S
 ITEM_IDS = ("fasting", "escort", "medication_holds", "consent_on_file", "vitals_today")
 CONFIRMED_BY_STAFF = ("fasting", "escort", "medication_holds")
 _VITALS_NOT_CURRENT = frozenset({"vitals.missing", "vitals.stale", "vitals.in_future"})
-# The gate re-runs the rules on the day: a screening from another day, or from intake, does not count.
-SCREENING_VALID_FOR = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +34,8 @@ class GateItem:
 class GateRules:
     ref: RuleRef
     items: Mapping[str, GateItem]
+    # How old today's pre-infusion screening may be (rule data: screening_valid_for_hours, with its note).
+    screening_valid_for: timedelta
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> GateRules:
@@ -72,7 +72,10 @@ class GateRules:
             )
         if set(items) != set(ITEM_IDS):
             raise RuleDataError(f"gate rules: items must be exactly {', '.join(ITEM_IDS)}")
-        return cls(ref=ref, items=items)
+        hours = data.get("screening_valid_for_hours")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24:
+            raise RuleDataError("gate rules: screening_valid_for_hours must be a number of hours from 0 to 24")
+        return cls(ref=ref, items=items, screening_valid_for=timedelta(hours=hours))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +182,7 @@ def evaluate_gate(
     current = (
         screening is not None
         and screening.purpose is Purpose.PRE_INFUSION
-        and timedelta(0) <= now_utc - screening.screened_at_utc <= SCREENING_VALID_FOR
+        and timedelta(0) <= now_utc - screening.screened_at_utc <= rules.screening_valid_for
     )
     if screening is None or not current:
         findings.append(

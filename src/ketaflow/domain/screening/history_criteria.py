@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ketaflow.domain.basis import Finding, JsonValue
+from ketaflow.domain.ruledata.fields import JsonFields
+from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis
 from ketaflow.domain.screening.facts import RuleContext, ScreeningFacts
-from ketaflow.domain.screening.fields import JsonFields
-from ketaflow.domain.screening.rulebasis import BASIS_KEYS, RuleBasis
 from ketaflow.domain.screening.vocabulary import ClinicalStatus, Indication, TrialOutcome
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ketaflow.domain.basis import JsonValue
+from ketaflow.domain.ruledata.fields import JsonFields, format_utc, input_error
 from ketaflow.domain.screening.assessments import Assessments
-from ketaflow.domain.screening.fields import JsonFields, format_utc, input_error
 from ketaflow.domain.screening.vocabulary import (
     ICD10CM_CODE,
     ClinicalStatus,

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ketaflow.domain.screening.fields import JsonFields
-from ketaflow.domain.screening.rulebasis import SourceRegistry
+from ketaflow.domain.ruledata.fields import JsonFields
+from ketaflow.domain.ruledata.rulebasis import SourceRegistry
 from ketaflow.domain.screening.vocabulary import normalise_name
 
 _CLASS = re.compile(r"[a-z][a-z0-9_]*")

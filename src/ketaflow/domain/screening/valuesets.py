@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ketaflow.domain.screening.fields import JsonFields
-from ketaflow.domain.screening.rulebasis import SourceRegistry
+from ketaflow.domain.ruledata.fields import JsonFields
+from ketaflow.domain.ruledata.rulebasis import SourceRegistry
 
 # A prefix is the start of a dotted ICD-10-CM code: a category (I61) or a longer prefix (F31.1, Z98.61).
 _PREFIX = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4})?")

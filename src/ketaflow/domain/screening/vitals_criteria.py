@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ketaflow.domain.basis import Finding, JsonValue
+from ketaflow.domain.ruledata.fields import JsonFields, format_utc
+from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, format_number
 from ketaflow.domain.screening.facts import RuleContext, ScreeningFacts
-from ketaflow.domain.screening.fields import JsonFields, format_utc
 from ketaflow.domain.screening.intake import Vitals
-from ketaflow.domain.screening.rulebasis import BASIS_KEYS, RuleBasis, format_number
 
 _SECONDS_PER_MIN = 60.0
 

@@ -10,7 +10,13 @@ from fastapi.responses import HTMLResponse
 
 from ketaflow.domain.access import Permission
 from ketaflow.services.auth import SignedIn
-from ketaflow.services.pk import CohortReport, create_cohort_report, describe_models, reference_concentrations
+from ketaflow.services.pk import (
+    CohortReport,
+    create_cohort_report,
+    default_cohort_regimen,
+    describe_models,
+    reference_concentrations,
+)
 from ketaflow.web.access import allow
 from ketaflow.web.errors import remember_form
 from ketaflow.web.rendering import render
@@ -40,6 +46,7 @@ async def cohort_report(request: Request, signed_in: Reader) -> HTMLResponse:
     context: dict[str, Any] = {
         "model_options": options,
         "references": reference_concentrations(),
+        "regimen": default_cohort_regimen(),
         "values": values,
         "errors": {},
         "report": None,

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from ketaflow.domain.basis import Effect, Finding, JsonValue
-from ketaflow.domain.screening.fields import JsonFields
+from ketaflow.domain.ruledata.fields import JsonFields
 
 RULE_ID = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
 _SOURCE_KEY = re.compile(r"[a-z][a-z0-9_]*")
