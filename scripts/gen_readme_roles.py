@@ -41,6 +41,16 @@ PERMISSION_WORDS: Mapping[Permission, str] = {
     Permission.ORDER_CREATE: "Create a dose order from a protocol",
     Permission.ORDER_SIGN: "Sign a dose order (password and second factor again)",
     Permission.INFORMATION_SEND: "Send a patient the information sheet for their protocol",
+    Permission.SESSION_READ: "See the live board and infusion charts",
+    Permission.SESSION_CHECK_IN: "Check a patient in to a chair for a signed order",
+    Permission.SESSION_CHART: "Chart an infusion: pump events, vitals, side effects, scores, alerts, discharge",
+    Permission.DISCHARGE_OVERRIDE: "Discharge a patient who does not yet meet the criteria (with a documented reason)",
+    Permission.QUESTIONNAIRE_RECORD: "Record questionnaire answers (patient- or clinician-rated) and read them",
+    Permission.QUESTIONNAIRE_SEND: "Send a patient a one-time questionnaire link",
+    Permission.OUTCOMES_READ: "See a patient's outcomes and trajectory",
+    Permission.CLINIC_REPORT_READ: "See and export the clinic's outcome and safety dashboard",
+    Permission.COURSE_READ: "See a patient's treatment course: schedule, due and missed infusions",
+    Permission.COURSE_MANAGE: "Start or change a patient's treatment course plan",
 }
 SECOND_FACTOR_WORDS = "Must confirm each sign-in with an authenticator app (TOTP)"
 

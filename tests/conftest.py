@@ -12,6 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from ketaflow.bootstrap import build_app_services
@@ -205,3 +206,8 @@ def clinic_both(database: Database, clock: FakeClock) -> Clinic:
     svc = build_app_services(settings, database.engine, clock=clock, fast_hashing=True)
     seed_role_users(svc)
     return Clinic(svc, settings, clock, database)
+
+
+# Property tests judge correctness, not speed: no per-example deadline, so a loaded CI machine cannot fail them.
+hypothesis_settings.register_profile("ketaflow", deadline=None)
+hypothesis_settings.load_profile("ketaflow")

@@ -19,6 +19,7 @@ from ketaflow.interop.messaging import ConsoleSender
 from ketaflow.services.app import AppServices
 from ketaflow.services.credentials import PasswordHasher, SecretBox
 from ketaflow.services.ports import Clock, CodeSystem
+from ketaflow.storage.change_feed import LocalChangeFeed, PostgresChangeFeed
 from ketaflow.storage.database import check_durability, create_database_engine
 from ketaflow.storage.migrate import current_revision, head_revision, upgrade_to_head
 from ketaflow.storage.uow import SqlUnitOfWork, sql_unit_of_work_factory
@@ -48,8 +49,10 @@ def build_app_services(
     settings: Settings, engine: Engine, *, clock: Clock | None = None, fast_hashing: bool = False
 ) -> AppServices:
     session_factory = sql_unit_of_work_factory(engine)
+    feed = PostgresChangeFeed(settings.database_url) if engine.dialect.name == "postgresql" else LocalChangeFeed()
     return AppServices(
-        uow_factory=lambda: SqlUnitOfWork(session_factory),
+        uow_factory=lambda: SqlUnitOfWork(session_factory, feed),
+        changes=feed,
         clock=clock or SystemClock(),
         hasher=PasswordHasher(fast=fast_hashing),
         secret_box=SecretBox.from_app_secret(settings.secret_key),
@@ -62,6 +65,7 @@ def build_app_services(
         clinic_name=settings.clinic_name,
         clinic_phone=settings.clinic_phone,
         clinic_timezone=settings.clinic_timezone,
+        cadss_licensed=settings.cadss_licensed,
         codes=icd10cm_code_system(),
         sender=ConsoleSender(),
     )

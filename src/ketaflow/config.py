@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         default="America/New_York",
         description="IANA zone for display, for 'today' in date checks and audit-filter day boundaries",
     )
+    cadss_licensed: bool = Field(
+        default=False,
+        description="The clinic holds a licence for the CADSS dissociation scale: its total then feeds the "
+        "monitoring rules",
+    )
     session_idle_timeout_min: int = Field(default=15, ge=1, le=60, description="Sign out after this idle time")
     session_absolute_timeout_h: int = Field(default=12, ge=1, le=24, description="Sign out after this, always")
     login_max_failures: int = Field(default=5, ge=3, le=20, description="Failed logins before lock-out")

@@ -36,7 +36,7 @@ def test_nurse_pages_fit_an_upright_tablet_without_sideways_scrolling(
     page.goto(path_of(live_server))
 
     nav_links = page.get_by_role("navigation", name="Main").get_by_role("link")
-    expect(nav_links).to_have_text(["Patients", "Protocols", "Account"])
+    expect(nav_links).to_have_text(["Patients", "Board", "Protocols", "Account"])
     for link in nav_links.all():
         expect(link).to_be_in_viewport()
     expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()

@@ -14,7 +14,9 @@ from ketaflow.services.context import Actor
 from ketaflow.services.information import list_information_sheets
 from ketaflow.web.access import AccessRule
 from ketaflow.web.app import create_app
+from ketaflow.web.routes import sessions as web_sessions
 from tests.conftest import Clinic, csrf_of
+from tests.session_setup import store_session
 
 PUBLIC = "public"
 EVERYONE = frozenset(Role)
@@ -106,6 +108,19 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/patients/{patient_id}/orders"): PRESCRIBERS,
     ("GET", "/api/v1/orders/{order_id}"): CLINICIANS,
     ("POST", "/api/v1/orders/{order_id}/sign"): PRESCRIBERS,
+    ("GET", "/board"): CLINICIANS,
+    ("GET", "/board/fragment"): CLINICIANS,
+    ("GET", "/board/stream"): CLINICIANS,
+    ("GET", "/patients/{patient_id}/sessions/new"): CHART_READERS,
+    ("POST", "/patients/{patient_id}/sessions"): CHART_READERS,
+    ("GET", "/sessions/{session_id}"): CLINICIANS,
+    ("POST", "/sessions/{session_id}/chart/{action}"): CLINICIANS,
+    ("GET", "/sessions/{session_id}/instructions"): CLINICIANS,
+    ("GET", "/patients/{patient_id}/questionnaires/new"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/questionnaires/new"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/questionnaire-links"): CHART_READERS,
+    ("GET", "/q/{token}"): PUBLIC,
+    ("POST", "/q/{token}"): PUBLIC,
     ("POST", "/logout"): EVERYONE,
 }
 
@@ -200,9 +215,16 @@ def _order(clinic: Clinic, console: Actor) -> UUID:
     return orders.create_order(svc, console, patient_id, request).id
 
 
+def _session(clinic: Clinic, console: Actor) -> UUID:
+    order = orders.get_order(clinic.services, console, _order(clinic, console))
+    return store_session(clinic.services, order.patient_id, order, chair=uuid4().hex[:6])
+
+
 def _fill(clinic: Clinic, path: str) -> str:
     console = Actor.system("test")
     patient_id = None
+    if "{session_id}" in path:
+        path = path.replace("{session_id}", str(_session(clinic, console))).replace("{action}", "note")
     if "{order_id}" in path:
         path = path.replace("{order_id}", str(_order(clinic, console)))
     if "{protocol_id}" in path:
@@ -249,7 +271,12 @@ def _fill(clinic: Clinic, path: str) -> str:
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
-def test_each_role_is_allowed_or_refused_on_every_route(clinic: Clinic, role: Role | None) -> None:
+def test_each_role_is_allowed_or_refused_on_every_route(
+    clinic: Clinic, role: Role | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The live board's event stream ends after a moment here, so the test client can read it whole.
+    monkeypatch.setattr(web_sessions, "STREAM_MAX_S", 0.2)
+    monkeypatch.setattr(web_sessions, "STREAM_WAIT_S", 0.05)
     client = clinic.login(role)
     token = csrf_of(client, "/login" if role is None else "/account")
     ordered = sorted(EXPECTED.items(), key=lambda kv: kv[0][1] == "/logout")

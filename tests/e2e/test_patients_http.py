@@ -125,8 +125,12 @@ def test_each_read_and_write_of_a_patient_writes_exactly_one_audit_event(clinic:
     client, headers = _api(clinic, Role.NURSE)
     pid = client.post("/api/v1/patients", json=PATIENT, headers=headers).json()["id"]
     steps = [
-        # A clinician's patient page also shows screening and orders: one read event per resource.
-        ("patient.read+screening.read+order.list", lambda: client.get(f"/patients/{pid}")),
+        # A clinician's patient page also shows screening, orders, sessions and questionnaires:
+        # one read event per resource.
+        (
+            "patient.read+screening.read+order.list+session.list+questionnaire.read",
+            lambda: client.get(f"/patients/{pid}"),
+        ),
         ("patient.read", lambda: client.get(f"/api/v1/patients/{pid}")),
         ("patient.search", lambda: client.get("/patients?q=riv")),
         (

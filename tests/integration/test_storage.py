@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ketaflow.domain.basis import Decision, RuleRef
 from ketaflow.domain.dosing.orders import DoseOrder, OrderSignature, order_digest
-from ketaflow.services import patients, screening
+from ketaflow.services import patients, questionnaires, screening
 from ketaflow.services.app import AppServices
 from ketaflow.services.audit import verify_audit_trail
 from ketaflow.services.context import Actor
@@ -21,6 +21,7 @@ from ketaflow.storage.database import UnsafeDatabaseSettings, check_durability, 
 from ketaflow.storage.migrate import current_revision, head_revision
 from ketaflow.storage.tables import APPEND_ONLY_TABLES, MUTABLE_TABLES, Base
 from tests.conftest import Database
+from tests.session_setup import store_session
 
 NURSE = Actor(None, "nurse", None, "10.0.0.7")
 PATIENT = {"family_name": "Rivera", "given_names": "Ana", "date_of_birth": "1984-03-02", "sex": "female"}
@@ -110,6 +111,9 @@ def _one_of_everything(services: AppServices) -> None:
         uow.orders.add_order(order)
         uow.orders.add_signature(order.id, OrderSignature(order_digest(order), now, "dr"))
         uow.commit()
+    store_session(services, pid, order)
+    issued = questionnaires.create_link(services, NURSE, pid, ["phq9"])
+    questionnaires.submit_link(services, issued.path.removeprefix("/q/"), {"phq9": {f"q{i}": 0 for i in range(1, 10)}})
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
@@ -131,8 +135,14 @@ def test_append_only_tables_refuse_update_and_delete_from_raw_sql(
         "protocol_revisions": "reason",
         "dose_orders": "created_by",
         "order_signatures": "signed_by",
+        "infusion_sessions": "chair",
+        "infusion_events": "recorded_by",
+        "scale_responses": "recorded_by",
+        "questionnaire_links": "created_by",
+        "questionnaire_link_uses": "used_at_utc",
     }[table]
-    sql = f"UPDATE {table} SET {column} = 'x'" if verb == "UPDATE" else f"DELETE FROM {table}"
+    # Setting a column to itself: any UPDATE is refused, whatever the column's type.
+    sql = f"UPDATE {table} SET {column} = {column}" if verb == "UPDATE" else f"DELETE FROM {table}"
 
     with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as conn:
         conn.execute(text(sql))

@@ -196,6 +196,41 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
         sys.stdout.write(json.dumps(answer) + "\n")
 
     @app.command()
+    def score(
+        instrument: Annotated[str, typer.Argument(help="phq9, gad7, qids_sr16, madrs or cssrs_screener")],
+        file: Annotated[str, typer.Argument(help="Answers JSON file, or - for standard input")],
+    ) -> None:
+        """Score one questionnaire: total, severity band and flags with their basis (docs/scales.md)."""
+        # Imported here so that this command is a single insertion into the module.
+        from ketaflow.services.scales import score_document
+
+        try:
+            answer = score_document(instrument, read_json_document(file))
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+
+    monitor = typer.Typer(help="Intra-infusion monitoring rules (JSON in, JSON out).", no_args_is_help=True)
+    app.add_typer(monitor, name="monitor")
+
+    @monitor.command("check")
+    def monitor_check(
+        file: Annotated[str, typer.Argument(help="Reading JSON file, or - for standard input")],
+        cadss_licensed: Annotated[
+            bool, typer.Option("--cadss-licensed", help="The clinic is licensed for CADSS: evaluate its tiers")
+        ] = False,
+    ) -> None:
+        """Judge one charted reading against the protocol's monitoring rules: action, findings (docs/monitoring.md)."""
+        # Imported here so that this group is a single insertion into the module.
+        from ketaflow.services.monitoring import check_reading_document
+
+        try:
+            answer = check_reading_document(read_json_document(file), cadss_licensed=cadss_licensed)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+
+    @app.command()
     def plan(file: Annotated[str, typer.Argument(help="Plan JSON file, or - for standard input")]) -> None:
         """Plan one infusion from a protocol: dosing weight, mg, mg/h, mL/h, VTBI and limits (docs/cli-contracts.md)."""
         try:

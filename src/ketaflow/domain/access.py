@@ -45,6 +45,16 @@ class Permission(StrEnum):
     ORDER_CREATE = "order.create"
     ORDER_SIGN = "order.sign"
     INFORMATION_SEND = "information.send"
+    SESSION_READ = "session.read"
+    SESSION_CHECK_IN = "session.check_in"
+    SESSION_CHART = "session.chart"
+    DISCHARGE_OVERRIDE = "discharge.override"
+    QUESTIONNAIRE_RECORD = "questionnaire.record"
+    QUESTIONNAIRE_SEND = "questionnaire.send"
+    OUTCOMES_READ = "outcomes.read"
+    CLINIC_REPORT_READ = "clinic_report.read"
+    COURSE_READ = "course.read"
+    COURSE_MANAGE = "course.manage"
 
 
 _CLINICAL = frozenset({Role.MEDICAL_DIRECTOR, Role.PHYSICIAN, Role.NURSE})
@@ -75,6 +85,19 @@ ROLE_PERMISSIONS: Mapping[Permission, frozenset[Role]] = {
     Permission.ORDER_SIGN: _PRESCRIBERS,
     # Sending the information sheet goes with booking, so the front desk may do it too.
     Permission.INFORMATION_SEND: _CLINICAL | {Role.FRONT_DESK},
+    # The chair: the front desk checks a patient in; clinical staff chart; only a prescriber overrides discharge.
+    Permission.SESSION_READ: _CLINICAL,
+    Permission.SESSION_CHECK_IN: _CLINICAL | {Role.FRONT_DESK},
+    Permission.SESSION_CHART: _CLINICAL,
+    Permission.DISCHARGE_OVERRIDE: _PRESCRIBERS,
+    # Questionnaires: the front desk may send a patient their link (it goes with booking) but not read answers.
+    Permission.QUESTIONNAIRE_RECORD: _CLINICAL,
+    Permission.QUESTIONNAIRE_SEND: _CLINICAL | {Role.FRONT_DESK},
+    Permission.OUTCOMES_READ: _CLINICAL,
+    # The clinic's aggregate outcomes report: the people accountable for the service.
+    Permission.CLINIC_REPORT_READ: _PRESCRIBERS,
+    Permission.COURSE_READ: _CLINICAL | {Role.FRONT_DESK},
+    Permission.COURSE_MANAGE: _PRESCRIBERS,
 }
 
 # HIPAA 164.312(d) / ONC 170.315(d)(13): a second factor for those who sign orders or manage access.

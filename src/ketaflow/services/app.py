@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from ketaflow.domain.users import LoginPolicy
 from ketaflow.services.credentials import PasswordHasher, SecretBox
-from ketaflow.services.ports import Clock, CodeSystem, MessageSender, UnitOfWorkFactory
+from ketaflow.services.ports import ChangeFeed, Clock, CodeSystem, MessageSender, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
 class AppServices:
     uow_factory: UnitOfWorkFactory
+    changes: ChangeFeed
     clock: Clock
     hasher: PasswordHasher
     secret_box: SecretBox
@@ -19,5 +20,6 @@ class AppServices:
     clinic_name: str
     clinic_phone: str
     clinic_timezone: str
+    cadss_licensed: bool
     codes: CodeSystem
     sender: MessageSender

@@ -90,6 +90,14 @@ def _current(uow: UnitOfWork) -> dict[str, StoredProtocol]:
     return current
 
 
+def load_protocol_for_order(uow: UnitOfWork, order: DoseOrder) -> Protocol:
+    """The exact protocol version an order was made with (shipped or the clinic's revision)."""
+    for stored in _all_versions(uow):
+        if stored.id == order.protocol.id and stored.version == order.protocol.version:
+            return stored.protocol
+    raise NotFound("protocol version", f"{order.protocol.id} {order.protocol.version}")
+
+
 def list_protocols(svc: AppServices, actor: Actor) -> list[StoredProtocol]:
     require(actor, Permission.PROTOCOL_READ)
     with svc.uow_factory() as uow:

@@ -6,6 +6,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from ketaflow.domain.pk import (
     probability_cmax_above,
     simulate,
 )
+from ketaflow.domain.sessions import InfusionSession
 from ketaflow.rules import load_rule_file
 from ketaflow.services.dosing import load_protocol_library
 
@@ -278,3 +280,59 @@ def create_cohort_report(form: Mapping[str, object]) -> CohortReport:
     answer = cohort_document(document)
     request = {"dose_mg_per_kg": dose_mg_per_kg, "duration_min": duration_min, **document}
     return CohortReport(model=model, request=request, answer=answer)
+
+
+# -- the session chart's curves --------------------------------------------------------------------------------
+SESSION_MODEL = "domino"  # the model the order page previews with, so the two pictures agree
+SESSION_AFTER_END_MIN = 120.0
+SESSION_STEP_MIN = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCurves:
+    """Predicted plasma concentration of the order as written, and of what the pump actually delivered so far."""
+
+    origin_utc: datetime
+    times_min: list[float]
+    predicted_plasma: list[float]
+    actual_plasma: list[float | None] | None
+    model: str
+    caveats: list[str]
+
+
+def session_concentrations(
+    session: InfusionSession, order_inputs: Mapping[str, Any], now: datetime
+) -> SessionCurves | None:
+    """Both curves on one grid from the start (or from now, before the start); None without covariates."""
+    try:
+        patient = PkPatient.create(
+            weight_kg=float(order_inputs["weight_kg"]),
+            age_years=float(order_inputs["age_years"]),
+            sex=str(order_inputs["sex"]),
+            height_cm=float(order_inputs["height_cm"]),
+        )
+    except (KeyError, TypeError, ValueError, InputError):
+        return None
+    header = session.header
+    origin = session.started_at_utc or now
+    running_min = session.pump.running_minutes(now)
+    elapsed_min = max(0.0, (now - origin).total_seconds() / 60.0)
+    end_min = max(header.ordered_duration_min, elapsed_min, running_min) + SESSION_AFTER_END_MIN
+    times = np.arange(0.0, end_min + SESSION_STEP_MIN / 2, SESSION_STEP_MIN)
+    ordered = simulate(
+        SESSION_MODEL, patient, [Infusion(0.0, header.ordered_duration_min, header.ordered_rate_mg_per_h)], times
+    )
+    actual: list[float | None] | None = None
+    infused = session.pump.as_infusions(origin, now)
+    if session.started_at_utc is not None and infused:
+        doses: list[Dose] = [Infusion(start, duration, rate) for start, duration, rate in infused]
+        delivered = simulate(SESSION_MODEL, patient, doses, times).plasma_ng_per_ml
+        actual = [round(float(v), 2) if t <= elapsed_min else None for t, v in zip(times, delivered, strict=True)]
+    return SessionCurves(
+        origin_utc=origin,
+        times_min=[round(float(t), 3) for t in times],
+        predicted_plasma=_rounded(ordered.plasma_ng_per_ml),
+        actual_plasma=actual,
+        model=SESSION_MODEL,
+        caveats=list(ordered.caveats),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -13,7 +13,9 @@ from ketaflow.domain.audit import AuditEntry, AuditEvent
 from ketaflow.domain.basis import JsonValue
 from ketaflow.domain.dosing.orders import DoseOrder, OrderSignature
 from ketaflow.domain.patients import BodyMeasurement, PatientVersion
+from ketaflow.domain.questionnaires import QuestionnaireLink, ScaleResponse
 from ketaflow.domain.screening.records import Consent, GateCheck, ScreeningRecord, ScreeningReview
+from ketaflow.domain.sessions import SessionEvent, SessionHeader
 from ketaflow.domain.users import UserAccount, WebSession
 
 
@@ -126,6 +128,38 @@ class OrderRepository(Protocol):
     def list_orders(self, patient_id: UUID) -> list[DoseOrder]: ...
 
 
+class InfusionRepository(Protocol):
+    def add_session(self, header: SessionHeader, checked_in_at_utc: datetime, checked_in_by: str) -> None: ...
+    def append_events(self, session_id: UUID, events: Sequence[SessionEvent]) -> None:
+        """Raises StaleWrite if another writer already appended an event with one of these numbers."""
+        ...
+
+    def load_events(self, session_id: UUID) -> list[SessionEvent]: ...
+    def list_open_session_ids(self) -> list[UUID]: ...
+    def list_patient_session_ids(self, patient_id: UUID) -> list[UUID]: ...
+    def list_session_ids_between(self, start_utc: datetime, end_utc: datetime) -> list[UUID]: ...
+
+
+class QuestionnaireRepository(Protocol):
+    def add_response(self, response: ScaleResponse) -> None: ...
+    def list_responses(self, patient_id: UUID) -> list[ScaleResponse]:
+        """The patient's answered questionnaires, oldest first."""
+        ...
+
+    def add_link(self, link: QuestionnaireLink) -> None: ...
+    def get_link_by_token(self, token_sha256: str) -> QuestionnaireLink | None:
+        """The link with this token digest, with ``used_at_utc`` set if it has been used."""
+        ...
+
+    def list_links(self, patient_id: UUID) -> list[QuestionnaireLink]:
+        """The patient's links, newest first."""
+        ...
+
+    def add_link_use(self, link_id: UUID, used_at_utc: datetime) -> None:
+        """Raises Conflict if the link has already been used (also when two uses race)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it is committed whole by ``commit()`` or not at all."""
 
@@ -141,6 +175,14 @@ class UnitOfWork(Protocol):
     def screenings(self) -> ScreeningRepository: ...
     @property
     def orders(self) -> OrderRepository: ...
+    @property
+    def infusions(self) -> InfusionRepository: ...
+    @property
+    def questionnaires(self) -> QuestionnaireRepository: ...
+
+    def publish(self, topic: str) -> None:
+        """Announce a change on ``topic`` once this transaction commits (never if it rolls back)."""
+        ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -151,6 +193,18 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class ChangeFeed(Protocol):
+    """Change announcements across the app's processes (live board); counters only, never patient data."""
+
+    def current(self) -> int:
+        """The number of changes seen so far."""
+        ...
+
+    def wait_for_change(self, seen: int, timeout_s: float) -> int:
+        """Block until a change after ``seen`` (or the timeout); returns the new count."""
+        ...
 
 
 class MessageSender(Protocol):

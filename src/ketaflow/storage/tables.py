@@ -47,6 +47,11 @@ APPEND_ONLY_TABLES = (
     "protocol_revisions",
     "dose_orders",
     "order_signatures",
+    "infusion_sessions",
+    "infusion_events",
+    "scale_responses",
+    "questionnaire_links",
+    "questionnaire_link_uses",
 )
 # Tables that hold mutable administrative state (accounts, sign-in sessions), audited on change.
 MUTABLE_TABLES = ("users", "web_sessions")
@@ -259,6 +264,82 @@ class OrderSignatureRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     signed_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     signed_by: Mapped[str] = mapped_column(String(40))
+
+
+class InfusionSessionRow(Base):
+    """One chair visit; everything that happens in it is an ``InfusionEventRow``."""
+
+    __tablename__ = "infusion_sessions"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("dose_orders.id"), index=True)
+    chair: Mapped[str] = mapped_column(String(40))
+    checked_in_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    checked_in_by: Mapped[str] = mapped_column(String(40))
+
+
+class InfusionEventRow(Base):
+    """The session's append-only log. (session_id, seq) is unique: two writers never both append seq N."""
+
+    __tablename__ = "infusion_events"
+    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_infusion_events_session_seq"),)
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("infusion_sessions.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(40))
+    recorded_by_role: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ScaleResponseRow(Base):
+    """One answered questionnaire, scored with the rule set named by ruleset_id and ruleset_version."""
+
+    __tablename__ = "scale_responses"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(64))
+    ruleset_id: Mapped[str] = mapped_column(String(64))
+    ruleset_version: Mapped[str] = mapped_column(String(32))
+    items: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    band: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    flags: Mapped[list[Any]] = mapped_column(JSON)
+    respondent: Mapped[str] = mapped_column(String(16))
+    answered_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # A username, or "patient-link:<link id>" for answers a patient gave through a one-time link.
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    link_id: Mapped[UUID | None] = mapped_column(ForeignKey("questionnaire_links.id"), nullable=True, index=True)
+    session_id: Mapped[UUID | None] = mapped_column(ForeignKey("infusion_sessions.id"), nullable=True)
+
+
+class QuestionnaireLinkRow(Base):
+    """A one-time patient link. Only the SHA-256 of its token is stored, never the token."""
+
+    __tablename__ = "questionnaire_links"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    instruments: Mapped[list[Any]] = mapped_column(JSON)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+    expires_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class QuestionnaireLinkUseRow(Base):
+    """The use of a link. Unique link_id: a second use (even at the same moment) breaks the constraint."""
+
+    __tablename__ = "questionnaire_link_uses"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    link_id: Mapped[UUID] = mapped_column(ForeignKey("questionnaire_links.id"), unique=True)
+    used_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 Index("ix_patient_versions_names", PatientVersionRow.family_name, PatientVersionRow.given_names)

@@ -67,6 +67,8 @@ class AccessRule:
     permission: Permission | None
     during_second_factor: bool = False
     during_password_change: bool = False
+    # A background refresh (live board) must not keep an unattended screen signed in.
+    passive: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -80,7 +82,7 @@ class AccessRule:
                     raise CsrfRejected()
             return None
         svc = services_of(request)
-        signed_in = resolve_session(svc, request.cookies.get(SESSION_COOKIE, ""))
+        signed_in = resolve_session(svc, request.cookies.get(SESSION_COOKIE, ""), touch=not self.passive)
         request.state.signed_in = signed_in
         if request.method not in SAFE_METHODS and not tokens_match(
             signed_in.session.csrf_token, await _submitted_csrf(request)
@@ -111,9 +113,13 @@ class AccessRule:
 
 
 def allow(
-    permission: Permission, *, during_second_factor: bool = False, during_password_change: bool = False
+    permission: Permission,
+    *,
+    during_second_factor: bool = False,
+    during_password_change: bool = False,
+    passive: bool = False,
 ) -> AccessRule:
-    return AccessRule(permission, during_second_factor, during_password_change)
+    return AccessRule(permission, during_second_factor, during_password_change, passive)
 
 
 def public() -> AccessRule:

@@ -12,7 +12,19 @@ from ketaflow.config import Settings
 from ketaflow.services.app import AppServices
 from ketaflow.web.errors import install_error_handlers
 from ketaflow.web.rendering import STATIC_DIR, build_templates
-from ketaflow.web.routes import admin, api, audit, auth, orders, patients, pk, screening, system
+from ketaflow.web.routes import (
+    admin,
+    api,
+    audit,
+    auth,
+    orders,
+    patients,
+    pk,
+    questionnaires,
+    screening,
+    sessions,
+    system,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -52,7 +64,7 @@ def create_app(services: AppServices, settings: Settings) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = (system, auth, patients, screening, orders, pk, audit, admin, api)
+    routers = (system, auth, patients, screening, orders, pk, sessions, questionnaires, audit, admin, api)
     for router in (module.router for module in routers):
         app.include_router(router)
     return app

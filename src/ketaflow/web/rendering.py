@@ -22,6 +22,7 @@ STATIC_DIR = str(resources.files("ketaflow.web").joinpath("static"))
 
 NAV = (
     ("Patients", "/patients", Permission.PATIENT_READ),
+    ("Board", "/board", Permission.SESSION_READ),
     ("Protocols", "/protocols", Permission.PROTOCOL_READ),
     ("Audit trail", "/audit", Permission.AUDIT_READ),
     ("Users", "/admin/users", Permission.USER_MANAGE),
@@ -40,6 +41,8 @@ NOTICES = {
     "consent_recorded": ("success", "Consent recorded."),
     "consent_withdrawn": ("success", "Consent withdrawn; the record stays with the withdrawal beside it."),
     "gate_checked": ("success", "Pre-infusion gate checked."),
+    "checked_in": ("success", "Checked in: the patient is on the live board."),
+    "charted": ("success", "Charted."),
     "order_created": ("success", "Order created as a draft: check it, then sign it."),
     "order_signed": ("success", "Order signed; it can no longer be changed."),
     "protocol_revised": ("success", "Protocol saved as a new version; orders keep the version they were made with."),

@@ -267,6 +267,8 @@ class Protocol:
     hard_limits: tuple[Limit, ...]
     checks: PlanChecks
     pump: PumpProfile
+    monitoring_rules: str
+    recovery_rules: str
     document: Mapping[str, object] = field(compare=False, repr=False)
 
     @classmethod
@@ -288,6 +290,8 @@ class Protocol:
                 "hard_limits",
                 "checks",
                 "pump",
+                "monitoring_rules",
+                "recovery_rules",
             }
         )
         sources = SourceRegistry.from_fields(f.get_object("sources"))
@@ -312,6 +316,8 @@ class Protocol:
             hard_limits=tuple(Limit.from_fields(row, sources, Effect.BLOCK) for row in f.get_objects("hard_limits")),
             checks=_read_checks(f.get_object("checks"), sources, weight_based=regimen.is_weight_based),
             pump=PumpProfile.from_fields(f.get_object("pump"), sources),
+            monitoring_rules=f.get_str("monitoring_rules", pattern=_PROTOCOL_ID, expected="a monitoring rule set id"),
+            recovery_rules=f.get_str("recovery_rules", pattern=_PROTOCOL_ID, expected="a recovery rule set id"),
             document=data,
         )
         _check_unique_rule_ids(protocol)

@@ -333,6 +333,8 @@ class InfusionSession:
     def readings(self) -> tuple[ChartedReading, ...]:
         """Charted vitals in clinical time order; those before the infusion started are baseline readings."""
         started = self.started_at_utc
+        start_event = self.latest(EventKind.STARTED)
+        started_seq = start_event.seq if start_event is not None else 0
         rows = []
         for event in self.of_kind(EventKind.VITALS):
             observation = event.data.get("observation")
@@ -349,7 +351,10 @@ class InfusionSession:
                     else Vitals(),
                     observation=observation,
                     evaluation=evaluation if isinstance(evaluation, Mapping) else None,
-                    is_baseline=started is None or event.at_utc < started,
+                    # Before the start in clinical time, or charted before it at the same minute.
+                    is_baseline=started is None
+                    or event.at_utc < started
+                    or (event.at_utc == started and event.seq < started_seq),
                     amended=event.data.get("amended") is True,
                 )
             )

@@ -10,12 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ketaflow.domain.access import Permission, can
 from ketaflow.domain.patients import MeasurementKind, Sex
-from ketaflow.services import orders, patients, screening
+from ketaflow.services import orders, patients, screening, sessions
 from ketaflow.services.auth import SignedIn
 from ketaflow.services.information import list_information_sheets
 from ketaflow.web.access import actor_of, allow, services_of
 from ketaflow.web.errors import remember_form
 from ketaflow.web.rendering import render
+from ketaflow.web.routes.questionnaires import questionnaires_context
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[SignedIn, Depends(allow(Permission.PATIENT_READ))]
@@ -108,6 +109,10 @@ def chart_context(request: Request, signed_in: SignedIn, patient_id: UUID) -> di
         )
     if can(role, Permission.ORDER_READ):
         context.update(orders=orders.list_orders(svc, actor, patient_id), can_order=can(role, Permission.ORDER_CREATE))
+    context["can_check_in"] = can(role, Permission.SESSION_CHECK_IN)
+    if can(role, Permission.SESSION_READ):
+        context["infusion_sessions"] = list(reversed(sessions.list_patient_sessions(svc, actor, patient_id)))
+    context.update(questionnaires_context(svc, actor, role, patient_id))
     return context
 
 

@@ -10,7 +10,10 @@
  *   (b) Idle timeout: with <meta name="session-idle-seconds"> (signed-in pages only), warn one minute
  *       before the server ends the session, offer "Stay signed in", then go to /login?notice=expired.
  *   (c) Charts: ketaflow.timeSeriesChart(el) draws a uPlot chart from el.dataset.series; every
- *       [data-chart="timeseries"] is drawn on load and after each htmx swap.
+ *       [data-chart="timeseries"] is drawn on load and after each htmx swap. A series with a `dash`
+ *       array is a reference line (baseline, threshold, prediction) and is drawn dashed.
+ *   (d) Live board: an element with [data-live-board] listens to its data-stream (server-sent events)
+ *       and fires "kf-board-changed" on the body at each change, which its hx-trigger reloads on.
  */
 (function () {
   "use strict";
@@ -280,7 +283,8 @@
         stroke: colours[i % colours.length],
         width: 2,
         spanGaps: false,
-        points: { show: spec.x.length <= 60, size: 5 },
+        points: { show: spec.x.length <= 60 && !s.dash, size: 5 },
+        dash: Array.isArray(s.dash) ? s.dash : undefined,
         value: (_u, v) => formatValue(v, s.unit),
       }))
     );
@@ -453,4 +457,24 @@
   }
 
   window.ketaflow = Object.freeze({ csrfToken, timeSeriesChart, initCharts });
+
+  // (d) Live board --------------------------------------------------------------------------------
+  function startLiveBoard(el) {
+    if (!("EventSource" in window) || !el.dataset.stream) return;
+    const status = document.getElementById("board-status");
+    const source = new EventSource(el.dataset.stream, { withCredentials: true });
+    source.addEventListener("change", () => {
+      document.body.dispatchEvent(new CustomEvent("kf-board-changed"));
+    });
+    source.addEventListener("open", () => {
+      if (status) status.textContent = "Live: updates as soon as anyone charts.";
+      el.dataset.live = "connected";
+    });
+    source.addEventListener("error", () => {
+      if (status) status.textContent = "Reconnecting to live updates… (the board still refreshes every 30 s)";
+      el.dataset.live = "reconnecting";
+    });
+    window.addEventListener("pagehide", () => source.close());
+  }
+  document.querySelectorAll("[data-live-board]").forEach(startLiveBoard);
 })();
