@@ -3,6 +3,7 @@ a clear gate and a signed order. Shared by the integration, e2e and browser test
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from ketaflow.domain.dosing.orders import DoseOrder, OrderSignature, order_digest
@@ -71,9 +72,13 @@ def prepare_patient_for_session(
     return patient_id, order.id
 
 
-def store_session(svc: AppServices, patient_id: UUID, order: DoseOrder, chair: str = "1") -> UUID:
-    """A checked-in session stored straight through the repository (for tests about tables or access, not check-in)."""
-    now = svc.clock.now()
+def store_session(
+    svc: AppServices, patient_id: UUID, order: DoseOrder, chair: str = "1", *, started_at: datetime | None = None
+) -> UUID:
+    """A session stored straight through the repository (for tests about tables, access or follow-up, not
+    check-in): checked in now, or, with ``started_at``, checked in 10 min before and started then."""
+    author = Author("nurse", "nurse")
+    checked_in = svc.clock.now() if started_at is None else started_at - timedelta(minutes=10)
     session = InfusionSession.check_in(
         SessionHeader(
             uuid4(),
@@ -90,11 +95,19 @@ def store_session(svc: AppServices, patient_id: UUID, order: DoseOrder, chair: s
             70.0,
             70.0,
         ),
-        at_utc=now,
-        author=Author("nurse", "nurse"),
+        at_utc=checked_in,
+        author=author,
     )
+    if started_at is not None:
+        session.record_gate(gate_check_id=uuid4(), clear=True, decision="proceed", author=author, now_utc=checked_in)
+        baseline = {
+            "vitals": {"systolic_mmhg": 124.0, "diastolic_mmhg": 78.0, "heart_rate_bpm": 70.0, "spo2_pct": 98.0}
+        }
+        session.record_vitals(baseline, None, author=author, now_utc=checked_in)
+        session.complete_checks(author=author, now_utc=checked_in)
+        session.start(52.5, author=author, now_utc=started_at)
     with svc.uow_factory() as uow:
-        uow.infusions.add_session(session.header, now, "nurse")
+        uow.infusions.add_session(session.header, checked_in, "nurse")
         uow.infusions.append_events(session.id, session.pending)
         uow.commit()
     return session.id

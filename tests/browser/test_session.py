@@ -287,7 +287,7 @@ def test_a_physician_discharges_before_the_criteria_with_an_override_reason(
     nurse = actor_for(svc, "nurse")
     steps: list[tuple[str, dict[str, object]]] = [
         ("gate", {}),
-        ("vitals", {"systolic_mmhg": "124", "diastolic_mmhg": "78", "heart_rate_bpm": "70", "spo2_percent": "98"}),
+        ("vitals", {"systolic_mmhg": "124", "diastolic_mmhg": "78", "heart_rate_bpm": "70", "spo2_pct": "98"}),
         ("complete_checks", {}),
         ("start", {"rate_ml_per_h": "52.5"}),
         ("stop", {"reason": "patient asked to stop"}),

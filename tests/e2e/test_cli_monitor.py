@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from ketaflow.bootstrap import CliRuntime
 from ketaflow.cli.app import build_cli
 
-BASELINE = {"systolic_mmhg": 128, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_percent": 98}
-READING = {"systolic_mmhg": 150, "diastolic_mmhg": 92, "heart_rate_bpm": 84, "spo2_percent": 97, "moaa_s": 5}
+BASELINE = {"systolic_mmhg": 128, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_pct": 98}
+READING = {"systolic_mmhg": 150, "diastolic_mmhg": 92, "heart_rate_bpm": 84, "spo2_pct": 97, "moaa_s": 5}
 
 
 def document(**changes: Any) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def test_high_blood_pressure_with_chest_pain_stops_the_infusion() -> None:
 
 
 def test_a_reading_without_blood_pressure_asks_for_a_recheck() -> None:
-    reading = {"spo2_percent": 97, "moaa_s": 5}
+    reading = {"spo2_pct": 97, "moaa_s": 5}
 
     code, answer, _ = monitor("-", body=document(reading=reading))
 

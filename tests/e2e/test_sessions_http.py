@@ -51,10 +51,10 @@ def test_a_nurse_charts_through_the_forms(clinic: Clinic) -> None:
         assert response.status_code == 303, (action, response.text[:2000])
 
     post("gate")
-    post("vitals", systolic_mmhg="124", diastolic_mmhg="78", heart_rate_bpm="70", spo2_percent="98")
+    post("vitals", systolic_mmhg="124", diastolic_mmhg="78", heart_rate_bpm="70", spo2_pct="98")
     post("complete_checks")
     post("start", rate_ml_per_h="52.5")
-    post("vitals", systolic_mmhg="186", diastolic_mmhg="112", heart_rate_bpm="90", spo2_percent="97")
+    post("vitals", systolic_mmhg="186", diastolic_mmhg="112", heart_rate_bpm="90", spo2_pct="97")
     page = nurse.get(f"/sessions/{session_id}")
     assert "Notify physician" in page.text, re.findall(r"alert-card[^>]*>", page.text)
     assert 'id="vitals-chart"' in page.text and 'id="pk-session-chart"' in page.text

@@ -19,7 +19,6 @@ from ketaflow.domain.audit import AuditEntry
 from ketaflow.domain.basis import RuleRef
 from ketaflow.domain.errors import AccessDenied, InputError, InputErrors
 from ketaflow.domain.questionnaires import QuestionnaireLink
-from ketaflow.domain.sessions import EventKind, SessionEvent, SessionHeader
 from ketaflow.services import orders, patients, questionnaires, screening
 from ketaflow.services.app import AppServices
 from ketaflow.services.context import Actor
@@ -27,6 +26,7 @@ from ketaflow.services.ports import AuditQuery, QuestionnaireRepository, UnitOfW
 from ketaflow.services.questionnaires import LinkRefused
 from tests.conftest import Database
 from tests.fakes import FakeClock
+from tests.session_setup import pre_infusion_intake, store_session
 
 NURSE = Actor(uuid4(), "nurse", Role.NURSE)
 FRONT_DESK = Actor(uuid4(), "frontdesk", Role.FRONT_DESK)
@@ -375,48 +375,12 @@ def _infusion(svc: AppServices, patient_id: UUID, started_at: Any) -> None:
         patients.record_measurement(
             svc, CONSOLE, patient_id, kind=kind, value=value, measured_on=patients.clinic_today(svc).isoformat()
         )
-    intake = {
-        "patient": {"age_years": 42, "sex": "female", "weight_kg": 70, "pregnant": False, "breastfeeding": False},
-        "indication": "treatment_resistant_depression",
-        "vitals": {
-            "systolic_mmhg": 124,
-            "diastolic_mmhg": 78,
-            "heart_rate_bpm": 70,
-            "measured_at": svc.clock.now().isoformat(),
-        },
-        "conditions": [{"code": "F33.2", "clinical_status": "active"}],
-        "antidepressant_trials": [
-            {"drug": "sertraline", "adequate": True, "outcome": "no_response"},
-            {"drug": "bupropion", "adequate": True, "outcome": "no_response"},
-        ],
-        "labs": {"alt_u_per_l": 20, "ast_u_per_l": 21, "bilirubin_mg_per_dl": 0.6, "egfr_ml_per_min": 95},
-        "assessments": {"cssrs_screener": {"q1": False, "q2": False, "q6_lifetime": False}},
-    }
-    screening.record_screening(svc, CONSOLE, patient_id, intake, purpose="intake", codes=svc.codes)
+    screening.record_screening(svc, CONSOLE, patient_id, pre_infusion_intake(svc), purpose="intake", codes=svc.codes)
     request = orders.OrderRequest.from_form(
         {"protocol_id": "depression_standard", "drug_mg": "100", "volume_ml": "100"}
     )
     order = orders.create_order(svc, CONSOLE, patient_id, request)
-    header = SessionHeader(
-        session_id=uuid4(),
-        patient_id=patient_id,
-        order_id=order.id,
-        chair="1",
-        protocol=order.protocol,
-        monitoring_rules="iv_ketamine_outpatient",
-        recovery_rules="iv_ketamine_outpatient",
-        concentration_mg_per_ml=1.0,
-        ordered_dose_mg=35.0,
-        ordered_rate_ml_per_h=52.5,
-        ordered_duration_min=40.0,
-        weight_kg=70.0,
-        dosing_weight_kg=None,
-    )
-    started = SessionEvent(1, EventKind.STARTED, started_at, started_at, "nurse", "nurse", {})
-    with svc.uow_factory() as uow:
-        uow.infusions.add_session(header, started_at, "nurse")
-        uow.infusions.append_events(header.session_id, [started])
-        uow.commit()
+    store_session(svc, patient_id, order, started_at=started_at)
 
 
 def test_the_trajectory_has_the_scores_the_infusion_start_and_the_response(

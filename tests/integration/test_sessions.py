@@ -20,7 +20,7 @@ from tests.session_setup import prepare_patient_for_session
 NURSE = Actor(None, "nurse.kim", Role.NURSE)
 PHYSICIAN = Actor(None, "dr.okafor", Role.PHYSICIAN)
 FRONT_DESK = Actor(None, "desk", Role.FRONT_DESK)
-BASELINE = {"systolic_mmhg": "124", "diastolic_mmhg": "78", "heart_rate_bpm": "70", "spo2_percent": "98"}
+BASELINE = {"systolic_mmhg": "124", "diastolic_mmhg": "78", "heart_rate_bpm": "70", "spo2_pct": "98"}
 PADSS_PASS = {
     "item_vital_signs": "2",
     "item_activity": "2",
@@ -72,7 +72,7 @@ def test_a_whole_visit_from_check_in_to_discharge(services: AppServices, clock: 
         systolic_mmhg="186",
         diastolic_mmhg="112",
         heart_rate_bpm="88",
-        spo2_percent="97",
+        spo2_pct="97",
     )
     view = sessions.get_session(services, NURSE, session_id)
     assert [a.alert.action for a in view.summary.open_alerts] == ["notify_physician"]
@@ -84,9 +84,7 @@ def test_a_whole_visit_from_check_in_to_discharge(services: AppServices, clock: 
     alert_id = view.summary.open_alerts[0].alert.id
     chart(services, session_id, "acknowledge", actor=PHYSICIAN, alert_id=alert_id, note="paused; recheck in 5 min")
     clock.advance(minutes=10)
-    chart(
-        services, session_id, "vitals", systolic_mmhg="142", diastolic_mmhg="88", heart_rate_bpm="76", spo2_percent="98"
-    )
+    chart(services, session_id, "vitals", systolic_mmhg="142", diastolic_mmhg="88", heart_rate_bpm="76", spo2_pct="98")
     chart(services, session_id, "resume", rate_ml_per_h="52.5")
     clock.advance(minutes=20)
     chart(services, session_id, "complete")
@@ -223,7 +221,7 @@ def test_an_overdue_reading_and_an_unacknowledged_alert_show_on_the_board(
         systolic_mmhg="190",
         diastolic_mmhg="116",
         heart_rate_bpm="90",
-        spo2_percent="97",
+        spo2_pct="97",
     )
     rules = sessions.get_session(services, NURSE, session_id).monitoring_rules
     clock.advance(minutes=rules.reading_interval_min(sessions.Phase.INFUSING) + rules.overdue_grace_min + 1)

@@ -20,7 +20,7 @@ class VitalSign(StrEnum):
     SYSTOLIC = "systolic_mmhg"
     DIASTOLIC = "diastolic_mmhg"
     HEART_RATE = "heart_rate_bpm"
-    SPO2 = "spo2_percent"
+    SPO2 = "spo2_pct"
     RESPIRATORY_RATE = "respiratory_rate_per_min"
 
     @property
@@ -65,7 +65,7 @@ class Vitals:
     systolic_mmhg: float | None = None
     diastolic_mmhg: float | None = None
     heart_rate_bpm: float | None = None
-    spo2_percent: float | None = None
+    spo2_pct: float | None = None
     respiratory_rate_per_min: float | None = None
 
     def get(self, sign: VitalSign) -> float | None:

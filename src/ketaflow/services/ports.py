@@ -128,6 +128,17 @@ class OrderRepository(Protocol):
     def list_orders(self, patient_id: UUID) -> list[DoseOrder]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SessionIndex:
+    """A session's row in the index table: enough to find it without replaying its log."""
+
+    session_id: UUID
+    patient_id: UUID
+    order_id: UUID
+    chair: str
+    checked_in_at_utc: datetime
+
+
 class InfusionRepository(Protocol):
     def add_session(self, header: SessionHeader, checked_in_at_utc: datetime, checked_in_by: str) -> None: ...
     def append_events(self, session_id: UUID, events: Sequence[SessionEvent]) -> None:
@@ -135,9 +146,11 @@ class InfusionRepository(Protocol):
         ...
 
     def load_events(self, session_id: UUID) -> list[SessionEvent]: ...
-    def list_open_session_ids(self) -> list[UUID]: ...
-    def list_patient_session_ids(self, patient_id: UUID) -> list[UUID]: ...
-    def list_session_ids_between(self, start_utc: datetime, end_utc: datetime) -> list[UUID]: ...
+    def list_open_sessions(self) -> list[SessionIndex]:
+        """Sessions not yet discharged, transferred or cancelled, oldest check-in first."""
+        ...
+
+    def list_patient_sessions(self, patient_id: UUID) -> list[SessionIndex]: ...
 
 
 class QuestionnaireRepository(Protocol):

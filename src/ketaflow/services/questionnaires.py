@@ -21,7 +21,7 @@ from ketaflow.domain.errors import Conflict, InputError, InputErrors, NotFound
 from ketaflow.domain.outcomes import OutcomeDefinitions, PatientOutcome, ScorePoint, evaluate_patient_outcome
 from ketaflow.domain.questionnaires import LinkState, QuestionnaireLink, ScaleResponse
 from ketaflow.domain.scales import Respondent, Scale, ScaleLibrary, ScaleResult, score_answers
-from ketaflow.domain.sessions import EventKind
+from ketaflow.domain.sessions import InfusionSession
 from ketaflow.rules import load_rule_file
 from ketaflow.services.app import AppServices
 from ketaflow.services.context import Actor, record_audit, require
@@ -508,12 +508,12 @@ class InstrumentTrajectory:
 
 
 def _infusion_times(uow: UnitOfWork, patient_id: UUID) -> tuple[datetime, ...]:
-    """When each of the patient's infusions started (the first STARTED event of each session)."""
+    """When each of the patient's infusions started, as the session's log says after any correction."""
     times: list[datetime] = []
-    for session_id in uow.infusions.list_patient_session_ids(patient_id):
-        started = [event.at_utc for event in uow.infusions.load_events(session_id) if event.kind is EventKind.STARTED]
-        if started:
-            times.append(min(started))
+    for indexed in uow.infusions.list_patient_sessions(patient_id):
+        started = InfusionSession(uow.infusions.load_events(indexed.session_id)).started_at_utc
+        if started is not None:
+            times.append(started)
     return tuple(sorted(times))
 
 

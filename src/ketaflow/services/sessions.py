@@ -8,6 +8,7 @@ the board is audited.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ from ketaflow.services.context import Actor, record_audit, require
 from ketaflow.services.monitoring import load_monitoring_rules
 from ketaflow.services.orders import load_protocol_for_order
 from ketaflow.services.ports import UnitOfWork
+from ketaflow.services.screening import load_gate_rules
 
 BOARD_TOPIC = "board"
 # Alerts are raised for these actions; a recheck is a reminder (the next reading falls due sooner).
@@ -118,15 +120,12 @@ def check_in(svc: AppServices, actor: Actor, patient_id: UUID, *, order_id: obje
             raise InputError("order_id", "a dose order of this patient", order_id)
         if not order.is_signed:
             raise InputError("order_id", "a signed dose order (sign it first)", order_id)
-        for other in uow.infusions.list_open_session_ids():
-            other_session = _load(uow, other)
-            if other_session.header.patient_id == patient_id:
+        for other in uow.infusions.list_open_sessions():
+            if other.patient_id == patient_id:
                 raise InputError("patient", "a patient without an open session (finish or cancel it first)")
-            if other_session.header.chair.casefold() == chair_text.casefold():
+            if other.chair.casefold() == chair_text.casefold():
                 raise InputError("chair", "a free chair", chair_text)
-        if any(
-            _load(uow, sid).header.order_id == order.id for sid in uow.infusions.list_patient_session_ids(patient_id)
-        ):
+        if any(s.order_id == order.id for s in uow.infusions.list_patient_sessions(patient_id)):
             raise InputError("order_id", "an order not already run in a session (a new visit needs a new order)")
         protocol = load_protocol_for_order(uow, order)
         plan = order.plan
@@ -174,20 +173,25 @@ class ChartContext:
     def number(self, key: str) -> float:
         raw = self.form.get(key)
         try:
-            return float(str(raw).strip())
+            value = float(str(raw).strip())
         except ValueError:
             raise InputError(key, "a number", raw) from None
+        if not math.isfinite(value):
+            raise InputError(key, "a finite number", raw)
+        return value
 
 
 Chart = Callable[[InfusionSession, ChartContext], None]
 
 
 def _record_gate(session: InfusionSession, ctx: ChartContext) -> None:
+    """Take in the patient's latest gate check, if it is recent enough to speak for today (gate rule data)."""
     checks = ctx.uow.screenings.list_gate_checks(session.header.patient_id)
-    today = [c for c in checks if c.checked_at_utc >= session.checked_in_at_utc] or checks[-1:]
-    if not today:
-        raise InputError("gate", "a pre-infusion gate check for this patient (run it on the screening page)")
-    latest = today[-1]
+    valid_for = load_gate_rules().screening_valid_for
+    latest = checks[-1] if checks else None
+    if latest is None or ctx.now - latest.checked_at_utc > valid_for:
+        hours = valid_for.total_seconds() / 3600
+        raise InputError("gate", f"a pre-infusion gate check from the last {hours:g} h (run it on the gate page)")
     session.record_gate(
         gate_check_id=latest.id, clear=latest.clear, decision=latest.decision.value, author=ctx.author, now_utc=ctx.now
     )
@@ -196,7 +200,7 @@ def _record_gate(session: InfusionSession, ctx: ChartContext) -> None:
 def _observation(ctx: ChartContext) -> Observation:
     """The charted reading from a form (empty fields are 'not measured')."""
     raw: dict[str, object] = {}
-    for key in ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent", "respiratory_rate_per_min"):
+    for key in ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_pct", "respiratory_rate_per_min"):
         if ctx.text(key):
             raw[key] = ctx.number(key)
     for key in ("moaa_s", "cadss_total"):
@@ -402,8 +406,8 @@ ACTIONS: Mapping[str, Chart] = {
 }
 
 
-def _parse_at(raw: object, now: datetime) -> datetime | None:
-    """An optional clinical time for late charting: 'HH:MM' today (clinic's UTC offset applied by the caller)."""
+def _parse_at(raw: object) -> datetime | None:
+    """An optional clinical time for late charting (ISO 8601 with a zone); the domain refuses a future time."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     try:
@@ -438,7 +442,7 @@ def chart(
         session = _load(uow, session_id)
         if version != session.version:
             raise StaleWrite("The session chart", version, session.version)
-        ctx = ChartContext(svc, uow, actor, _author(actor), now, _parse_at(form.get("at"), now), form)
+        ctx = ChartContext(svc, uow, actor, _author(actor), now, _parse_at(form.get("at")), form)
         handler(session, ctx)
         uow.infusions.append_events(session.id, session.pending)
         kinds = ",".join(e.kind.value for e in session.pending)
@@ -489,7 +493,8 @@ def _reading_due(session: InfusionSession, now: datetime) -> ReadingDue | None:
     origin = session.started_at_utc or session.checked_in_at_utc
     phase = Phase.RECOVERY if state is SessionState.RECOVERING else Phase.INFUSING
     phase_start = session.ended_at_utc if phase is Phase.RECOVERY and session.ended_at_utc else origin
-    readings = [r for r in session.readings if not r.is_baseline]
+    # A reading timed after "now" (another process's clock running ahead) does not count yet.
+    readings = [r for r in session.readings if not r.is_baseline and r.at_utc <= now]
     last = readings[-1].at_utc if readings else None
 
     def minutes(at: datetime) -> float:
@@ -575,7 +580,7 @@ def get_board(svc: AppServices, actor: Actor) -> list[SessionSummary]:
     require(actor, Permission.SESSION_READ)
     now = svc.clock.now()
     with svc.uow_factory() as uow:
-        rows = [_summary(uow, _load(uow, sid), now) for sid in uow.infusions.list_open_session_ids()]
+        rows = [_summary(uow, _load(uow, s.session_id), now) for s in uow.infusions.list_open_sessions()]
         for row in rows:
             _audit(uow, svc, actor, row.session, "board.read", ActionCode.READ)
         uow.commit()
@@ -617,7 +622,7 @@ def get_session(svc: AppServices, actor: Actor, session_id: UUID) -> SessionView
 def list_patient_sessions(svc: AppServices, actor: Actor, patient_id: UUID) -> list[InfusionSession]:
     require(actor, Permission.SESSION_READ)
     with svc.uow_factory() as uow:
-        sessions = [_load(uow, sid) for sid in uow.infusions.list_patient_session_ids(patient_id)]
+        sessions = [_load(uow, s.session_id) for s in uow.infusions.list_patient_sessions(patient_id)]
         record_audit(
             uow,
             svc.clock,
@@ -649,7 +654,7 @@ def list_orders_to_run(svc: AppServices, actor: Actor, patient_id: UUID) -> list
     with svc.uow_factory() as uow:
         if uow.patients.latest(patient_id) is None:
             raise NotFound("patient", patient_id)
-        used = {_load(uow, sid).header.order_id for sid in uow.infusions.list_patient_session_ids(patient_id)}
+        used = {s.order_id for s in uow.infusions.list_patient_sessions(patient_id)}
         rows = []
         for order in uow.orders.list_orders(patient_id):
             if order.signature is None or order.id in used:

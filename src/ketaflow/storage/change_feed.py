@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 CHANNEL = "ketaflow_changes"
 _RECONNECT_DELAY_S = 2.0
+_FIRST_LISTEN_WAIT_S = 5.0
 logger = logging.getLogger(__name__)
 
 
@@ -49,15 +51,17 @@ class PostgresChangeFeed(LocalChangeFeed):
         url = make_url(database_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self._started = threading.Event()
-        self._listening = threading.Event()
+        self._listening = threading.Event()  # set once LISTEN is in place (for the first caller to wait on)
         self._lock = threading.Lock()
 
     def _ensure_listening(self) -> None:
+        """Start the listener once; the first caller waits for its LISTEN so no change is missed after it."""
         with self._lock:
-            if not self._started.is_set():
-                self._started.set()
-                threading.Thread(target=self._listen, name="ketaflow-listen", daemon=True).start()
-        self._listening.wait(timeout=5.0)
+            if self._started.is_set():
+                return
+            self._started.set()
+            threading.Thread(target=self._listen, name="ketaflow-listen", daemon=True).start()
+        self._listening.wait(timeout=_FIRST_LISTEN_WAIT_S)
 
     def _listen(self) -> None:
         while True:
@@ -69,8 +73,7 @@ class PostgresChangeFeed(LocalChangeFeed):
                         self.publish_local()
             except psycopg.Error as exc:  # the database restarted or the network dropped: listen again
                 logger.warning("change feed: listening stopped (%s); retrying", type(exc).__name__)
-                self._listening.clear()
-                threading.Event().wait(_RECONNECT_DELAY_S)
+                time.sleep(_RECONNECT_DELAY_S)
                 self.publish_local()  # something may have changed while we were not listening
 
     def current(self) -> int:

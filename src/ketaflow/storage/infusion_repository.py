@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ketaflow.domain.basis import JsonValue
 from ketaflow.domain.errors import StaleWrite
 from ketaflow.domain.sessions import TERMINAL_STATES, TRANSITIONS, EventKind, SessionEvent, SessionHeader
+from ketaflow.services.ports import SessionIndex
 from ketaflow.storage.tables import InfusionEventRow, InfusionSessionRow
 
 # The event kinds that close a session (discharge, transfer, cancellation), read from the transition table.
@@ -80,27 +81,23 @@ class SqlInfusionRepository:
             for r in rows
         ]
 
-    def list_open_session_ids(self) -> list[UUID]:
+    def list_open_sessions(self) -> list[SessionIndex]:
         closed = exists().where(
             InfusionEventRow.session_id == InfusionSessionRow.id, InfusionEventRow.kind.in_(_CLOSING_KINDS)
         )
         rows = self.session.scalars(
-            select(InfusionSessionRow.id).where(~closed).order_by(InfusionSessionRow.checked_in_at_utc)
+            select(InfusionSessionRow).where(~closed).order_by(InfusionSessionRow.checked_in_at_utc)
         )
-        return list(rows)
+        return [_index(r) for r in rows]
 
-    def list_patient_session_ids(self, patient_id: UUID) -> list[UUID]:
+    def list_patient_sessions(self, patient_id: UUID) -> list[SessionIndex]:
         rows = self.session.scalars(
-            select(InfusionSessionRow.id)
+            select(InfusionSessionRow)
             .where(InfusionSessionRow.patient_id == patient_id)
             .order_by(InfusionSessionRow.checked_in_at_utc)
         )
-        return list(rows)
+        return [_index(r) for r in rows]
 
-    def list_session_ids_between(self, start_utc: datetime, end_utc: datetime) -> list[UUID]:
-        rows = self.session.scalars(
-            select(InfusionSessionRow.id)
-            .where(InfusionSessionRow.checked_in_at_utc >= start_utc, InfusionSessionRow.checked_in_at_utc < end_utc)
-            .order_by(InfusionSessionRow.checked_in_at_utc)
-        )
-        return list(rows)
+
+def _index(row: InfusionSessionRow) -> SessionIndex:
+    return SessionIndex(row.id, row.patient_id, row.order_id, row.chair, row.checked_in_at_utc)

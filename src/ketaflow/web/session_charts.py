@@ -84,7 +84,7 @@ def concentration_chart(view: SessionView, now: datetime) -> dict[str, Any] | No
     }
 
 
-def session_charts(view: SessionView, _tz: str) -> dict[str, Any]:
+def session_charts(view: SessionView) -> dict[str, Any]:
     now = view.summary.now
     return {
         "vitals": vitals_chart(view),

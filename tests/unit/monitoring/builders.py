@@ -26,7 +26,7 @@ JsonDoc = dict[str, Any]
 RULE_SET = "iv_ketamine_outpatient"
 _RULE_DATA: JsonDoc = load_rule_file("monitoring", RULE_SET)
 
-BASELINE = Vitals(systolic_mmhg=120, diastolic_mmhg=80, heart_rate_bpm=70, spo2_percent=98, respiratory_rate_per_min=14)
+BASELINE = Vitals(systolic_mmhg=120, diastolic_mmhg=80, heart_rate_bpm=70, spo2_pct=98, respiratory_rate_per_min=14)
 NORMAL = BASELINE  # a reading equal to the baseline meets no tier
 
 
@@ -42,7 +42,7 @@ def reading(
     side_effects: Sequence[str] = (),
     **signs: float | None,
 ) -> Observation:
-    """The normal reading with the given signs changed (``spo2_percent=None`` leaves SpO2 uncharted)."""
+    """The normal reading with the given signs changed (``spo2_pct=None`` leaves SpO2 uncharted)."""
     return Observation(
         vitals=dataclasses.replace(NORMAL, **signs),
         moaa_s=moaa_s,

@@ -112,7 +112,7 @@ def test_a_rise_above_the_band_asks_for_a_recheck_in_the_rule_files_interval(rul
 
 
 def test_an_expected_rise_does_not_hide_an_absolute_anchor(rules: MonitoringRules) -> None:
-    baseline = Vitals(systolic_mmhg=150, diastolic_mmhg=95, heart_rate_bpm=70, spo2_percent=98)
+    baseline = Vitals(systolic_mmhg=150, diastolic_mmhg=95, heart_rate_bpm=70, spo2_pct=98)
     observation = reading(systolic_mmhg=170, diastolic_mmhg=101)
 
     result = evaluate(rules, observation, minutes=40, baseline=baseline)
@@ -123,7 +123,7 @@ def test_an_expected_rise_does_not_hide_an_absolute_anchor(rules: MonitoringRule
 
 
 # Outside the window (after 90 min): PADSS "within 20%" of baseline; >20% recheck, >40% notify. Baseline 100/60.
-CHANGE_BASELINE = Vitals(systolic_mmhg=100, diastolic_mmhg=60, heart_rate_bpm=70, spo2_percent=98)
+CHANGE_BASELINE = Vitals(systolic_mmhg=100, diastolic_mmhg=60, heart_rate_bpm=70, spo2_pct=98)
 CHANGE_CASES = [
     (120, 100, None),
     (121, 100, ("bp.change_over_20pct", Action.RECHECK)),

@@ -24,14 +24,14 @@ def test_a_reading_without_blood_pressure_during_the_infusion_asks_for_it(rules:
 
 
 def test_spo2_is_required_while_infusing_but_only_listed_in_recovery(rules: MonitoringRules) -> None:
-    observation = reading(spo2_percent=None)
+    observation = reading(spo2_pct=None)
 
     infusing = evaluate(rules, observation, phase=Phase.INFUSING)
     recovery = evaluate(rules, observation, minutes=60, phase=Phase.RECOVERY)
 
-    assert find(infusing, "vitals.required_missing").finding.inputs["missing"] == ["spo2_percent"]
+    assert find(infusing, "vitals.required_missing").finding.inputs["missing"] == ["spo2_pct"]
     assert "vitals.required_missing" not in rule_ids(recovery)
-    assert find(recovery, "vitals.not_checked").finding.inputs == {"not_charted": ["spo2_percent"]}
+    assert find(recovery, "vitals.not_checked").finding.inputs == {"not_charted": ["spo2_pct"]}
     assert recovery.action is Action.CONTINUE
 
 
@@ -43,7 +43,7 @@ def test_a_side_effect_report_alone_still_asks_for_the_required_signs(rules: Mon
     assert find(result, "vitals.required_missing").finding.inputs["missing"] == [
         "systolic_mmhg",
         "diastolic_mmhg",
-        "spo2_percent",
+        "spo2_pct",
     ]
     assert find(result, "vitals.not_checked").finding.inputs["not_charted"] == [
         "heart_rate_bpm",
@@ -55,7 +55,7 @@ def test_a_side_effect_report_alone_still_asks_for_the_required_signs(rules: Mon
 def test_without_a_baseline_the_relative_rules_report_insufficient_data_and_anchors_still_apply(
     rules: MonitoringRules,
 ) -> None:
-    baseline = Vitals(heart_rate_bpm=70, spo2_percent=98, respiratory_rate_per_min=14)
+    baseline = Vitals(heart_rate_bpm=70, spo2_pct=98, respiratory_rate_per_min=14)
     observation = reading(systolic_mmhg=185, diastolic_mmhg=100)
 
     result = evaluate(rules, observation, minutes=40, baseline=baseline)
@@ -74,7 +74,7 @@ def test_without_a_baseline_the_relative_rules_report_insufficient_data_and_anch
 
 
 def test_a_baseline_gap_is_reported_only_for_signs_charted_now(rules: MonitoringRules) -> None:
-    baseline = Vitals(systolic_mmhg=120, diastolic_mmhg=80, spo2_percent=98)
+    baseline = Vitals(systolic_mmhg=120, diastolic_mmhg=80, spo2_pct=98)
     observation = reading(heart_rate_bpm=None, respiratory_rate_per_min=None)
 
     result = evaluate(rules, observation, baseline=baseline)

@@ -29,7 +29,7 @@ CODES = ("nausea", "chest_pain")
         ({"side_effects": "nausea"}, "reading.side_effects"),
         ({}, "reading"),
         ({"vitals": {"systolic_mmhg": 120}, "diastolic_mmhg": 80}, "reading.diastolic_mmhg"),
-        ({"vitals": {"spo2_percent": 101}}, "reading.vitals.spo2_percent"),
+        ({"vitals": {"spo2_pct": 101}}, "reading.vitals.spo2_pct"),
         ([120, 80], "reading"),
     ],
     ids=[
@@ -60,7 +60,7 @@ def test_a_full_reading_is_read_with_every_part() -> None:
     document = {
         "systolic_mmhg": 150,
         "diastolic_mmhg": 92,
-        "spo2_percent": 97,
+        "spo2_pct": 97,
         "moaa_s": 4,
         "cadss_total": 0,
         "side_effects": ["nausea", "nausea", "chest_pain"],
@@ -69,7 +69,7 @@ def test_a_full_reading_is_read_with_every_part() -> None:
     observation = Observation.from_json(document, "reading", input_error, side_effect_codes=CODES)
 
     assert observation == Observation(
-        vitals=Vitals(systolic_mmhg=150, diastolic_mmhg=92, spo2_percent=97),
+        vitals=Vitals(systolic_mmhg=150, diastolic_mmhg=92, spo2_pct=97),
         moaa_s=4,
         cadss_total=0,
         side_effects=("nausea", "chest_pain"),

@@ -23,7 +23,7 @@ readings = st.builds(
         systolic_mmhg=_sign(60, 260),
         diastolic_mmhg=_sign(30, 160),
         heart_rate_bpm=_sign(30, 200),
-        spo2_percent=_sign(70, 100),
+        spo2_pct=_sign(70, 100),
         respiratory_rate_per_min=_sign(4, 40),
     ),
     moaa_s=st.none() | st.integers(0, 5),
@@ -63,7 +63,7 @@ def test_a_higher_systolic_pressure_above_baseline_never_lowers_the_action(
     systolic: list[int], diastolic_mmhg: int, minutes: float, side_effects: tuple[str, ...]
 ) -> None:
     lower, higher = (
-        Observation(Vitals(systolic_mmhg=s, diastolic_mmhg=diastolic_mmhg, spo2_percent=98), side_effects=side_effects)
+        Observation(Vitals(systolic_mmhg=s, diastolic_mmhg=diastolic_mmhg, spo2_pct=98), side_effects=side_effects)
         for s in systolic
     )
 

@@ -97,7 +97,7 @@ def test_the_thresholds_are_the_published_definitions() -> None:
         {"sign": "diastolic_mmhg", "mean_rise_mmhg": 11.0, "sd_mmhg": 8.45},
     ]
     # 3.4: hypoxia <90; Aldrete full score >92 on room air.
-    spo2 = {row["id"]: (row["limits"]["spo2_percent"], row["comparison"]) for row in data["tiers"]["spo2"]}
+    spo2 = {row["id"]: (row["limits"]["spo2_pct"], row["comparison"]) for row in data["tiers"]["spo2"]}
     assert spo2 == {"spo2.hypoxia": (90, "<"), "spo2.below_room_air_target": (92, "<=")}
     # 3.1: BP every 10 min infusing, every 15 min after (Emory).
     intervals = data["schedule"]["intervals"]

@@ -11,7 +11,7 @@ RODRIGUES_BP = reading(systolic_mmhg=170, diastolic_mmhg=95)  # >=165/100 (eithe
 DEL_SANT_BP = reading(systolic_mmhg=185, diastolic_mmhg=100)  # >180 -> notify physician
 # A hypertensive patient's baseline, so that these pressures are within the expected rise (no second alert).
 HIGH_BASELINE = Vitals(
-    systolic_mmhg=150, diastolic_mmhg=90, heart_rate_bpm=70, spo2_percent=98, respiratory_rate_per_min=14
+    systolic_mmhg=150, diastolic_mmhg=90, heart_rate_bpm=70, spo2_pct=98, respiratory_rate_per_min=14
 )
 
 
@@ -72,9 +72,9 @@ def test_a_first_reading_has_no_trend(rules: MonitoringRules) -> None:
 
 
 def test_a_pause_tier_does_not_escalate_further(rules: MonitoringRules) -> None:
-    recent = [timed(30, reading(spo2_percent=85))]
+    recent = [timed(30, reading(spo2_pct=85))]
 
-    result = evaluate(rules, reading(spo2_percent=85), minutes=40, recent=recent)
+    result = evaluate(rules, reading(spo2_pct=85), minutes=40, recent=recent)
 
     assert not [r for r in rule_ids(result) if r.startswith("trend.")]
     assert result.action is Action.PAUSE

@@ -58,9 +58,9 @@ SPO2_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("spo2_percent", "expected"), SPO2_CASES, ids=[str(s) for s, _ in SPO2_CASES])
-def test_spo2_tiers(rules: MonitoringRules, spo2_percent: float, expected: tuple[str, Action] | None) -> None:
-    observation = reading(spo2_percent=spo2_percent)
+@pytest.mark.parametrize(("spo2_pct", "expected"), SPO2_CASES, ids=[str(s) for s, _ in SPO2_CASES])
+def test_spo2_tiers(rules: MonitoringRules, spo2_pct: float, expected: tuple[str, Action] | None) -> None:
+    observation = reading(spo2_pct=spo2_pct)
 
     result = evaluate(rules, observation)
 
@@ -68,7 +68,7 @@ def test_spo2_tiers(rules: MonitoringRules, spo2_percent: float, expected: tuple
 
 
 @pytest.mark.parametrize(
-    ("baseline_spo2", "spo2_percent", "expected"),
+    ("baseline_spo2", "spo2_pct", "expected"),
     [
         (91, 91, None),
         (91, 92, None),
@@ -79,10 +79,10 @@ def test_spo2_tiers(rules: MonitoringRules, spo2_percent: float, expected: tuple
     ids=["at-baseline", "above-baseline", "below-baseline", "hypoxia-has-no-exemption", "no-baseline"],
 )
 def test_a_low_spo2_at_or_above_the_patients_own_baseline_is_accepted(
-    rules: MonitoringRules, baseline_spo2: float | None, spo2_percent: float, expected: tuple[str, Action] | None
+    rules: MonitoringRules, baseline_spo2: float | None, spo2_pct: float, expected: tuple[str, Action] | None
 ) -> None:
-    baseline = Vitals(systolic_mmhg=120, diastolic_mmhg=80, heart_rate_bpm=70, spo2_percent=baseline_spo2)
-    observation = reading(spo2_percent=spo2_percent)
+    baseline = Vitals(systolic_mmhg=120, diastolic_mmhg=80, heart_rate_bpm=70, spo2_pct=baseline_spo2)
+    observation = reading(spo2_pct=spo2_pct)
 
     result = evaluate(rules, observation, baseline=baseline)
 
@@ -90,13 +90,13 @@ def test_a_low_spo2_at_or_above_the_patients_own_baseline_is_accepted(
 
 
 def test_hypoxia_pauses_the_infusion_and_cites_the_definition(rules: MonitoringRules) -> None:
-    observation = reading(spo2_percent=88)
+    observation = reading(spo2_pct=88)
 
     result = evaluate(rules, observation)
 
     finding = find(result, "spo2.hypoxia")
     assert finding.finding.effect is Effect.HOLD
-    assert finding.finding.inputs == {"reading.spo2_percent": 88, "minutes_since_start": 30}
+    assert finding.finding.inputs == {"reading.spo2_pct": 88, "minutes_since_start": 30}
     assert "88% at 30 min is below 90%" in finding.finding.message
     assert "IRCT 57716" in finding.finding.source
     assert result.action is Action.PAUSE and result.recheck_in_min == 5

@@ -18,10 +18,8 @@ PADSS_ITEMS = ("vital_signs", "activity_mental_status", "pain_nausea_vomiting", 
 ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "o2_saturation")
 ITEMS = {Instrument.PADSS: PADSS_ITEMS, Instrument.ALDRETE: ALDRETE_ITEMS}
 
-BASELINE = Vitals(systolic_mmhg=120, diastolic_mmhg=80, heart_rate_bpm=70, spo2_percent=98, respiratory_rate_per_min=14)
-RECOVERED = Vitals(
-    systolic_mmhg=126, diastolic_mmhg=82, heart_rate_bpm=72, spo2_percent=97, respiratory_rate_per_min=14
-)
+BASELINE = Vitals(systolic_mmhg=120, diastolic_mmhg=80, heart_rate_bpm=70, spo2_pct=98, respiratory_rate_per_min=14)
+RECOVERED = Vitals(systolic_mmhg=126, diastolic_mmhg=82, heart_rate_bpm=72, spo2_pct=97, respiratory_rate_per_min=14)
 
 
 def load_rule_data() -> JsonDoc:

@@ -23,7 +23,7 @@ from ketaflow.domain.sessions import (
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 NURSE = Author("nurse", "nurse")
-BASELINE = {"vitals": {"systolic_mmhg": 120.0, "diastolic_mmhg": 80.0, "heart_rate_bpm": 70.0, "spo2_percent": 98.0}}
+BASELINE = {"vitals": {"systolic_mmhg": 120.0, "diastolic_mmhg": 80.0, "heart_rate_bpm": 70.0, "spo2_pct": 98.0}}
 
 
 def header(concentration: float = 1.0) -> SessionHeader:
@@ -214,7 +214,7 @@ def test_checks_need_a_clear_gate_and_baseline_vitals() -> None:
     )
     with pytest.raises(SessionConflict, match="Heart rate, SpO2"):
         session.complete_checks(author=NURSE, now_utc=at(4))
-    session.record_vitals({"vitals": {"heart_rate_bpm": 70.0, "spo2_percent": 97.0}}, None, author=NURSE, now_utc=at(4))
+    session.record_vitals({"vitals": {"heart_rate_bpm": 70.0, "spo2_pct": 97.0}}, None, author=NURSE, now_utc=at(4))
     session.complete_checks(author=NURSE, now_utc=at(5))
     assert session.state is SessionState.READY
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ketaflow.domain.basis import RuleRef
-from ketaflow.domain.outcomes.definitions import Comparison
+from ketaflow.domain.ruledata.comparison import Comparison
 from ketaflow.domain.ruledata.fields import JsonFields, rule_data_error
 from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, SourceRegistry
 

@@ -22,9 +22,9 @@ from ketaflow.domain.monitoring.observation import (
     MOAA_S_LOWEST,
     Observation,
 )
+from ketaflow.domain.ruledata.comparison import Comparison
 from ketaflow.domain.ruledata.fields import JsonFields
 from ketaflow.domain.ruledata.rulebasis import SourceRegistry, format_number
-from ketaflow.domain.screening.vitals_criteria import Comparison
 from ketaflow.domain.vitals import Vitals, VitalSign
 
 # Not clinical: the number of decimals kept before comparing, to drop binary floating-point noise.

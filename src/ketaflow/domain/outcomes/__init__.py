@@ -20,7 +20,6 @@ from ketaflow.domain.outcomes.clinic import (
     summarise_clinic,
 )
 from ketaflow.domain.outcomes.definitions import (
-    Comparison,
     Endpoint,
     Instrument,
     OutcomeDefinitions,
@@ -36,6 +35,7 @@ from ketaflow.domain.outcomes.patient import (
     evaluate_patient_outcome,
 )
 from ketaflow.domain.outcomes.scores import ScorePoint
+from ketaflow.domain.ruledata.comparison import Comparison
 
 __all__ = [
     "Assessment",

@@ -7,14 +7,13 @@ names every option and the one selected; ``select_remission`` picks another for 
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from ketaflow.domain.basis import RuleRef
 from ketaflow.domain.errors import InputError
+from ketaflow.domain.ruledata.comparison import Comparison
 from ketaflow.domain.ruledata.fields import JsonFields, rule_data_error
 from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, SourceRegistry
 
@@ -49,33 +48,6 @@ NOT_EVALUABLE_PLACEHOLDERS = {
     "zero_baseline": ("instrument",),
     "no_endpoint": ("instrument", "assessment", "earliest", "latest"),
 }
-
-
-class Comparison(StrEnum):
-    """How a score is compared with a cut-off; the rule data spells the source's own inequality."""
-
-    BELOW = "<"
-    AT_OR_BELOW = "<="
-    AT_OR_ABOVE = ">="
-    ABOVE = ">"
-
-    def holds(self, value: float, limit: float) -> bool:
-        """Whether ``value <op> limit``.
-
-        >>> Comparison.BELOW.holds(10, 10), Comparison.AT_OR_BELOW.holds(10, 10)
-        (False, True)
-        """
-        compare: Callable[[float, float], bool] = {
-            Comparison.BELOW: operator.lt,
-            Comparison.AT_OR_BELOW: operator.le,
-            Comparison.AT_OR_ABOVE: operator.ge,
-            Comparison.ABOVE: operator.gt,
-        }[self]
-        return compare(value, limit)
-
-    @property
-    def wording(self) -> str:
-        return {"<": "below", "<=": "at or below", ">=": "at or above", ">": "above"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)

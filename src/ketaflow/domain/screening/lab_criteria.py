@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ketaflow.domain.basis import Finding, JsonValue
+from ketaflow.domain.ruledata.comparison import Comparison
 from ketaflow.domain.ruledata.fields import JsonFields
 from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, format_number
 from ketaflow.domain.screening.facts import RuleContext, ScreeningFacts
-from ketaflow.domain.screening.vitals_criteria import Comparison
 from ketaflow.domain.screening.vocabulary import Sex
 
 _PLACEHOLDERS = ("analytes", "transaminase_multiple", "bilirubin", "bilirubin_multiple")

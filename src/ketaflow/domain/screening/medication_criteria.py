@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ketaflow.domain.basis import Effect, Finding, JsonValue
+from ketaflow.domain.ruledata.comparison import Comparison
 from ketaflow.domain.ruledata.fields import JsonFields
 from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, format_number
 from ketaflow.domain.screening.facts import ListedMedicine, RuleContext, ScreeningFacts
-from ketaflow.domain.screening.vitals_criteria import Comparison
 from ketaflow.domain.screening.vocabulary import Indication, KetamineRoute
 
 _CLASS_PLACEHOLDERS = ("medicines", "route", "medicine_class")

@@ -8,45 +8,18 @@ first and only the strongest matching tier is reported, so 185/105 reads "contra
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ketaflow.domain.basis import Finding, JsonValue
+from ketaflow.domain.ruledata.comparison import Comparison
 from ketaflow.domain.ruledata.fields import JsonFields, format_utc
 from ketaflow.domain.ruledata.rulebasis import BASIS_KEYS, RuleBasis, format_number
 from ketaflow.domain.screening.facts import RuleContext, ScreeningFacts
 from ketaflow.domain.screening.intake import Vitals
 
 _SECONDS_PER_MIN = 60.0
-
-
-class Comparison(StrEnum):
-    """How a value is compared with its limit; the rule data spells the source's own inequality."""
-
-    ABOVE = ">"
-    AT_OR_ABOVE = ">="
-    BELOW = "<"
-    AT_OR_BELOW = "<="
-
-    def holds(self, value: float, limit: float) -> bool:
-        """Whether ``value <op> limit``.
-
-        >>> Comparison.ABOVE.holds(180, 180), Comparison.AT_OR_ABOVE.holds(180, 180)
-        (False, True)
-        """
-        compare: Callable[[float, float], bool] = {
-            Comparison.ABOVE: operator.gt,
-            Comparison.AT_OR_ABOVE: operator.ge,
-            Comparison.BELOW: operator.lt,
-            Comparison.AT_OR_BELOW: operator.le,
-        }[self]
-        return compare(value, limit)
-
-    @property
-    def wording(self) -> str:
-        return {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}[self.value]
 
 
 class VitalSign(StrEnum):

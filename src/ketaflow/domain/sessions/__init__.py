@@ -7,20 +7,14 @@ from ketaflow.domain.sessions.events import (
     TERMINAL_STATES,
     TRANSITIONS,
     EventKind,
+    SessionConflict,
     SessionEvent,
     SessionState,
     Transition,
 )
-from ketaflow.domain.sessions.session import (
-    BASELINE_SIGNS,
-    Alert,
-    Amendment,
-    Author,
-    ChartedReading,
-    InfusionSession,
-    SessionConflict,
-    SessionHeader,
-)
+from ketaflow.domain.sessions.header import Author, SessionHeader
+from ketaflow.domain.sessions.replay import Alert, Amendment, ChartedReading
+from ketaflow.domain.sessions.session import BASELINE_SIGNS, InfusionSession
 
 __all__ = [
     "AMENDABLE",

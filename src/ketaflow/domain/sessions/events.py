@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from ketaflow.domain.basis import JsonValue
+from ketaflow.domain.errors import Conflict
 
 
 class SessionState(StrEnum):
@@ -161,3 +162,7 @@ class SessionEvent:
             "recorded_by_role": self.recorded_by_role,
             "data": dict(self.data),
         }
+
+
+class SessionConflict(Conflict):
+    """The event is not allowed in the session's current state (or would make its log inconsistent)."""

@@ -9,104 +9,28 @@ to ``pending`` for the service to store in the same transaction as its audit rec
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from ketaflow.domain.basis import JsonValue, RuleRef
-from ketaflow.domain.errors import Conflict, InputError
-from ketaflow.domain.sessions.dose import PumpHistory, RateSegment, mg_per_h_of
+from ketaflow.domain.basis import JsonValue
+from ketaflow.domain.errors import InputError
+from ketaflow.domain.sessions.dose import PumpHistory, mg_per_h_of
 from ketaflow.domain.sessions.events import (
     AMENDABLE,
-    PUMP_EVENTS,
     TRANSITIONS,
     EventKind,
+    SessionConflict,
     SessionEvent,
     SessionState,
 )
+from ketaflow.domain.sessions.header import Author, SessionHeader
+from ketaflow.domain.sessions.replay import Alert, Amendment, ChartedReading, project
 from ketaflow.domain.vitals import Vitals, VitalSign
 
 REASON_MIN_CHARS = 3
 TEXT_MAX_CHARS = 2000
 # The signs the monitoring rules compare against; without them a relative rule has nothing to compare with.
 BASELINE_SIGNS = (VitalSign.SYSTOLIC, VitalSign.DIASTOLIC, VitalSign.HEART_RATE, VitalSign.SPO2)
-
-
-class SessionConflict(Conflict):
-    """The event is not allowed in the session's current state (or would make its log inconsistent)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Author:
-    username: str
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class SessionHeader:
-    """What the session runs: the signed order's numbers, copied at check-in so the chart stands alone."""
-
-    session_id: UUID
-    patient_id: UUID
-    order_id: UUID
-    chair: str
-    protocol: RuleRef
-    monitoring_rules: str
-    recovery_rules: str
-    concentration_mg_per_ml: float
-    ordered_dose_mg: float
-    ordered_rate_ml_per_h: float
-    ordered_duration_min: float
-    weight_kg: float
-    dosing_weight_kg: float | None
-
-    @property
-    def ordered_rate_mg_per_h(self) -> float:
-        return mg_per_h_of(self.ordered_rate_ml_per_h, self.concentration_mg_per_ml)
-
-    def to_json(self) -> dict[str, JsonValue]:
-        return {
-            "session_id": str(self.session_id),
-            "patient_id": str(self.patient_id),
-            "order_id": str(self.order_id),
-            "chair": self.chair,
-            "protocol": self.protocol.to_json(),
-            "monitoring_rules": self.monitoring_rules,
-            "recovery_rules": self.recovery_rules,
-            "concentration_mg_per_ml": self.concentration_mg_per_ml,
-            "ordered_dose_mg": self.ordered_dose_mg,
-            "ordered_rate_ml_per_h": self.ordered_rate_ml_per_h,
-            "ordered_duration_min": self.ordered_duration_min,
-            "weight_kg": self.weight_kg,
-            "dosing_weight_kg": self.dosing_weight_kg,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, JsonValue]) -> SessionHeader:
-        protocol = data["protocol"]
-        assert isinstance(protocol, Mapping)
-        dosing_weight = data.get("dosing_weight_kg")
-        return cls(
-            session_id=UUID(str(data["session_id"])),
-            patient_id=UUID(str(data["patient_id"])),
-            order_id=UUID(str(data["order_id"])),
-            chair=str(data["chair"]),
-            protocol=RuleRef(str(protocol["id"]), str(protocol["version"])),
-            monitoring_rules=str(data["monitoring_rules"]),
-            recovery_rules=str(data["recovery_rules"]),
-            concentration_mg_per_ml=_number(data["concentration_mg_per_ml"]),
-            ordered_dose_mg=_number(data["ordered_dose_mg"]),
-            ordered_rate_ml_per_h=_number(data["ordered_rate_ml_per_h"]),
-            ordered_duration_min=_number(data["ordered_duration_min"]),
-            weight_kg=_number(data["weight_kg"]),
-            dosing_weight_kg=None if dosing_weight is None else _number(dosing_weight),
-        )
-
-
-def _number(value: JsonValue) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {value!r}")
-    return float(value)
 
 
 def _text(field: str, value: object, *, min_chars: int = 1, max_chars: int = TEXT_MAX_CHARS) -> str:
@@ -125,132 +49,12 @@ def _rate(field: str, value: object, *, allow_zero: bool = False) -> float:
     return rate
 
 
-@dataclass(frozen=True, slots=True)
-class ChartedReading:
-    """One charted set of vitals with its observations and the monitoring evaluation made at the time."""
-
-    seq: int
-    at_utc: datetime
-    recorded_by: str
-    vitals: Vitals
-    observation: Mapping[str, JsonValue]
-    evaluation: Mapping[str, JsonValue] | None
-    is_baseline: bool
-    amended: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    id: str
-    seq: int
-    raised_at_utc: datetime
-    action: str
-    summary: str
-    findings: tuple[JsonValue, ...]
-    acknowledged_by: str | None = None
-    acknowledged_at_utc: datetime | None = None
-    acknowledgement_note: str = ""
-
-    @property
-    def is_open(self) -> bool:
-        return self.acknowledged_by is None
-
-
-@dataclass(frozen=True, slots=True)
-class Amendment:
-    seq: int
-    target_seq: int
-    reason: str
-    by: str
-    at_utc: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class _Projection:
-    state: SessionState
-    header: SessionHeader
-    pump: PumpHistory
-    started_at_utc: datetime | None
-    ended_at_utc: datetime | None
-    effective: tuple[SessionEvent, ...]
-
-
-def _apply_amendments(events: Sequence[SessionEvent]) -> tuple[SessionEvent, ...]:
-    """Each event as its latest amendment says it should read; amendments themselves stay in the log."""
-    corrections: dict[int, Mapping[str, JsonValue]] = {}
-    for event in events:
-        if event.kind is EventKind.AMENDMENT:
-            target = event.data.get("target_seq")
-            fields = event.data.get("data")
-            if isinstance(target, int) and isinstance(fields, Mapping):
-                corrections[target] = {**corrections.get(target, {}), **fields}
-    effective = []
-    for event in events:
-        fix = corrections.get(event.seq)
-        if fix is None:
-            effective.append(event)
-            continue
-        at_text = fix.get("at_utc")
-        at = datetime.fromisoformat(at_text) if isinstance(at_text, str) else event.at_utc
-        data = {k: v for k, v in {**event.data, **fix}.items() if k != "at_utc"}
-        effective.append(replace(event, at_utc=at, data={**data, "amended": True}))
-    return tuple(effective)
-
-
-def _project(events: Sequence[SessionEvent]) -> _Projection:
-    """Replay the log; raises SessionConflict if it is not a legal history."""
-    if not events or events[0].kind is not EventKind.CHECKED_IN:
-        raise SessionConflict("a session's log must begin with its check-in")
-    effective = _apply_amendments(events)
-    header = SessionHeader.from_json(effective[0].data)
-    state: SessionState | None = None
-    segments: list[RateSegment] = []
-    last_pump_at: datetime | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    checked_in_at = effective[0].at_utc
-    for event in effective:
-        transition = TRANSITIONS[event.kind]
-        if event.kind is EventKind.CHECKED_IN:
-            if state is not None:
-                raise SessionConflict("a session is checked in once")
-        elif state is None or state not in transition.allowed_in:
-            raise SessionConflict(f"cannot record '{event.kind.label.lower()}' while the session is {state}")
-        if event.kind is not EventKind.AMENDMENT and event.at_utc < checked_in_at:
-            raise SessionConflict(f"event {event.seq} is dated before the check-in")
-        if event.kind in PUMP_EVENTS:
-            if last_pump_at is not None and event.at_utc < last_pump_at:
-                raise SessionConflict(
-                    f"'{event.kind.label.lower()}' at {event.at_utc:%H:%M:%S} is earlier than the previous pump "
-                    f"event at {last_pump_at:%H:%M:%S}"
-                )
-            last_pump_at = event.at_utc
-            segments = _advance_pump(segments, event)
-            if event.kind is EventKind.STARTED:
-                started_at = event.at_utc
-            if event.kind in (EventKind.STOPPED, EventKind.COMPLETED):
-                ended_at = event.at_utc
-        if transition.leads_to is not None:
-            state = transition.leads_to
-    assert state is not None
-    pump = PumpHistory.create(segments, header.concentration_mg_per_ml)
-    return _Projection(state, header, pump, started_at, ended_at, effective)
-
-
-def _advance_pump(segments: list[RateSegment], event: SessionEvent) -> list[RateSegment]:
-    closed = [replace(s, end_utc=event.at_utc) if s.end_utc is None else s for s in segments]
-    if event.kind in (EventKind.STARTED, EventKind.RATE_CHANGED, EventKind.RESUMED):
-        rate = event.data.get("rate_ml_per_h")
-        closed.append(RateSegment(start_utc=event.at_utc, end_utc=None, rate_ml_per_h=_number(rate)))
-    return closed
-
-
 class InfusionSession:
     """The session as its log says it is; record_* methods append new events after checking them."""
 
     def __init__(self, events: Sequence[SessionEvent]) -> None:
         self._events: list[SessionEvent] = list(events)
-        self._view = _project(self._events)
+        self._view = project(self._events)
         self.pending: list[SessionEvent] = []
 
     # -- creation ---------------------------------------------------------------------------------------
@@ -332,33 +136,7 @@ class InfusionSession:
     @property
     def readings(self) -> tuple[ChartedReading, ...]:
         """Charted vitals in clinical time order; those before the infusion started are baseline readings."""
-        started = self.started_at_utc
-        start_event = self.latest(EventKind.STARTED)
-        started_seq = start_event.seq if start_event is not None else 0
-        rows = []
-        for event in self.of_kind(EventKind.VITALS):
-            observation = event.data.get("observation")
-            observation = observation if isinstance(observation, Mapping) else {}
-            vitals_json = observation.get("vitals")
-            evaluation = event.data.get("evaluation")
-            rows.append(
-                ChartedReading(
-                    seq=event.seq,
-                    at_utc=event.at_utc,
-                    recorded_by=event.recorded_by,
-                    vitals=Vitals(**{k: _number(v) for k, v in vitals_json.items() if v is not None})
-                    if isinstance(vitals_json, Mapping)
-                    else Vitals(),
-                    observation=observation,
-                    evaluation=evaluation if isinstance(evaluation, Mapping) else None,
-                    # Before the start in clinical time, or charted before it at the same minute.
-                    is_baseline=started is None
-                    or event.at_utc < started
-                    or (event.at_utc == started and event.seq < started_seq),
-                    amended=event.data.get("amended") is True,
-                )
-            )
-        return tuple(sorted(rows, key=lambda r: (r.at_utc, r.seq)))
+        return self._view.readings
 
     @property
     def baseline(self) -> Vitals | None:
@@ -371,40 +149,11 @@ class InfusionSession:
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
-        acks = {str(e.data.get("alert_id")): e for e in self.of_kind(EventKind.ALERT_ACKNOWLEDGED)}
-        rows = []
-        for event in self.of_kind(EventKind.ALERT_RAISED):
-            alert_id = str(event.data.get("alert_id"))
-            ack = acks.get(alert_id)
-            findings = event.data.get("findings")
-            rows.append(
-                Alert(
-                    id=alert_id,
-                    seq=event.seq,
-                    raised_at_utc=event.at_utc,
-                    action=str(event.data.get("action")),
-                    summary=str(event.data.get("summary", "")),
-                    findings=tuple(findings) if isinstance(findings, list) else (),
-                    acknowledged_by=None if ack is None else ack.recorded_by,
-                    acknowledged_at_utc=None if ack is None else ack.at_utc,
-                    acknowledgement_note="" if ack is None else str(ack.data.get("note", "")),
-                )
-            )
-        return tuple(rows)
+        return self._view.alerts
 
     @property
     def amendments(self) -> tuple[Amendment, ...]:
-        return tuple(
-            Amendment(
-                seq=e.seq,
-                target_seq=int(str(e.data.get("target_seq"))),
-                reason=str(e.data.get("reason")),
-                by=e.recorded_by,
-                at_utc=e.recorded_at_utc,
-            )
-            for e in self._events
-            if e.kind is EventKind.AMENDMENT
-        )
+        return self._view.amendments
 
     @property
     def escort_name(self) -> str | None:
@@ -462,7 +211,7 @@ class InfusionSession:
             recorded_by_role=author.role,
             data=dict(data),
         )
-        view = _project([*self._events, event])  # refuses an inconsistent history before anything is kept
+        view = project([*self._events, event])  # refuses an inconsistent history before anything is kept
         self._events.append(event)
         self._view = view
         self.pending.append(event)

@@ -48,7 +48,7 @@ def session_context(request: Request, signed_in: SignedIn, session_id: UUID) -> 
         "chart": chart,
         "states": SessionState,
         "kinds": EventKind,
-        "charts": session_charts(view, svc.clinic_timezone),
+        "charts": session_charts(view),
         "can_chart": can(role, Permission.SESSION_CHART),
         "can_override": can(role, Permission.DISCHARGE_OVERRIDE),
         "side_effects": [
@@ -116,7 +116,6 @@ async def chart_action(request: Request, signed_in: Charter, session_id: UUID, a
     form: dict[str, object] = {k: str(v) for k, v in raw.items() if k not in MULTI_VALUE_FIELDS}
     for key in MULTI_VALUE_FIELDS:
         form[key] = [str(v) for v in raw.getlist(key)]
-    form["at"] = _clinical_time(str(raw.get("at_local", "")), services_of(request).clinic_timezone)
     remember_form(
         request,
         "session.html",
@@ -124,21 +123,22 @@ async def chart_action(request: Request, signed_in: Charter, session_id: UUID, a
         values={k: str(v) for k, v in raw.items()},
         failed_action=action,
     )
-    svc, actor = services_of(request), actor_of(request, signed_in)
+    svc = services_of(request)
+    form["at"] = _clinical_time(str(raw.get("at_local", "")), svc.clock.now(), svc.clinic_timezone)
+    actor = actor_of(request, signed_in)
     sessions.chart(svc, actor, session_id, action, expected_version=raw.get("version"), form=form)
     anchor = "alerts" if action == "acknowledge" else "actions"
     return RedirectResponse(f"/sessions/{session_id}?notice=charted#{anchor}", status_code=303)
 
 
-def _clinical_time(text: str, tz: str) -> str:
+def _clinical_time(text: str, now_utc: datetime, tz: str) -> str:
     """'HH:MM' typed for a late entry: that time today (or yesterday, if later than now) in the clinic's zone."""
     text = text.strip()
     if not text:
         return ""
     try:
         hours, minutes = (int(part) for part in text.split(":", 1))
-        zone = ZoneInfo(tz)
-        now_local = datetime.now(zone)
+        now_local = now_utc.astimezone(ZoneInfo(tz))
         at = now_local.replace(hour=hours, minute=minutes, second=0, microsecond=0)
     except ValueError:
         raise InputError("at_local", "a time of day as HH:MM", text) from None
