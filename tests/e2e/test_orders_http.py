@@ -312,3 +312,17 @@ def test_the_medical_director_revises_a_protocol_and_old_orders_keep_their_versi
     assert (new.protocol.version, new.plan["duration_min"]) == ("2026.12.0", 45)
     assert "version 2026.11.0" in physician.get(f"/orders/{old_order}").text
     assert clinic.login(Role.PHYSICIAN).get("/protocols/depression_standard/revise").status_code == 403
+
+
+def test_a_target_controlled_order_shows_its_pump_steps_in_the_preview_and_on_the_pump_sheet(clinic: Clinic) -> None:
+    patient_id = _screened_patient(clinic, mrn="KF-TCI")
+    physician = clinic.login(Role.PHYSICIAN)
+    tci = {**ORDER, "tci_target_ng_per_ml": "150", "tci_site": "plasma", "tci_step_min": "5"}
+    preview = _post(physician, f"/patients/{patient_id}/orders/preview", tci)
+    assert preview.status_code == 200
+    assert 'id="step-steps"' in preview.text and preview.text.count("<tr>") >= 9  # header + 8 steps
+    # A TCI total differs from the protocol's 0.5 mg/kg: like any override it needs the physician's reason.
+    steps = {k: v for k, v in tci.items() if k.startswith("tci_")}
+    created = _create(physician, patient_id, acknowledgement="TCI to 150 ng/mL as discussed", **steps)
+    sheet = physician.get(f"/orders/{_order_id(created)}/print")
+    assert 'id="sheet-steps"' in sheet.text

@@ -14,7 +14,15 @@ import numpy as np
 from ketaflow.domain.access import Permission
 from ketaflow.domain.audit import ActionCode, AuditOutcome
 from ketaflow.domain.basis import Decision, JsonValue
-from ketaflow.domain.dosing import DosingPatient, InfusionPlan, Preparation, Protocol, WeightBasis, plan_infusion
+from ketaflow.domain.dosing import (
+    DosingPatient,
+    InfusionPlan,
+    Preparation,
+    Protocol,
+    WeightBasis,
+    plan_infusion,
+    plan_stepped_infusion,
+)
 from ketaflow.domain.dosing.orders import (
     DoseOrder,
     OrderSignature,
@@ -27,7 +35,7 @@ from ketaflow.domain.dosing.orders import (
 )
 from ketaflow.domain.errors import AuthenticationFailed, Conflict, DosingError, InputError, InputErrors, NotFound
 from ketaflow.domain.patients import MeasurementKind, age_years, latest_measurements
-from ketaflow.domain.pk import Infusion, PkPatient, simulate
+from ketaflow.domain.pk import Infusion, PkPatient, plan_tci, simulate
 from ketaflow.domain.screening.records import Purpose, ReviewOutcome
 from ketaflow.rules import list_rule_files, load_rule_file
 from ketaflow.services.app import AppServices
@@ -38,6 +46,9 @@ from ketaflow.services.ports import ProtocolRevision, UnitOfWork
 
 # The order page's predicted curve: Domino (the model most PK peers implement), to two hours after the end.
 PREVIEW_MODEL = "domino"
+TCI_SITES = ("plasma", "effect")
+# A nurse keys each step into the pump by hand, so steps are minutes apart, not a syringe driver's seconds.
+TCI_STEP_MIN = 5.0
 PREVIEW_AFTER_END_MIN = 120
 PREVIEW_STEP_MIN = 1.0
 
@@ -164,6 +175,14 @@ class OrderRequest:
     duration_min: float | None = None
     dosing_weight: str | None = None
     acknowledgement: str = ""
+    # Target-controlled: the pump steps are computed to reach and hold this concentration (PK engine).
+    tci_target_ng_per_ml: float | None = None
+    tci_site: str = "plasma"
+    tci_step_min: float = TCI_STEP_MIN
+
+    @property
+    def is_tci(self) -> bool:
+        return self.tci_target_ng_per_ml is not None
 
     @classmethod
     def from_form(cls, form: Mapping[str, object]) -> OrderRequest:
@@ -188,6 +207,9 @@ class OrderRequest:
         protocol_id = str(form.get("protocol_id") or "").strip()
         if not protocol_id:
             errors.append(InputError("protocol_id", "a protocol (required)"))
+        site = str(form.get("tci_site") or "plasma").strip()
+        if site not in TCI_SITES:
+            errors.append(InputError("tci_site", "plasma or effect", site))
         weight = str(form.get("dosing_weight") or "").strip() or None
         if weight is not None and weight not in {w.value for w in WeightBasis}:
             errors.append(InputError("dosing_weight", "actual, ideal or adjusted", weight))
@@ -201,7 +223,14 @@ class OrderRequest:
             duration_min=number("duration_min"),
             dosing_weight=weight,
             acknowledgement=str(form.get("acknowledgement") or ""),
+            tci_target_ng_per_ml=number("tci_target_ng_per_ml"),
+            tci_site=site,
+            tci_step_min=number("tci_step_min") or TCI_STEP_MIN,
         )
+        if request.is_tci:
+            for name in ("dose_mg_per_kg", "rate_mg_per_kg_per_h", "rate_mg_per_h"):
+                if getattr(request, name) is not None:
+                    errors.append(InputError(name, "absent: a target-controlled order computes its own rates"))
         if errors:
             raise InputErrors(errors)
         return request
@@ -271,13 +300,19 @@ def _patient_inputs(uow: UnitOfWork, svc: AppServices, patient_id: UUID) -> tupl
     return patient, inputs
 
 
-def _pk_curve(patient: DosingPatient, inputs: Mapping[str, JsonValue], plan: InfusionPlan) -> dict[str, Any]:
-    pk_patient = PkPatient.create(
+def _pk_patient(patient: DosingPatient) -> PkPatient:
+    return PkPatient.create(
         weight_kg=patient.weight_kg, age_years=patient.age_years, sex=patient.sex.value, height_cm=patient.height_cm
     )
+
+
+def _pk_curve(patient: DosingPatient, inputs: Mapping[str, JsonValue], plan: InfusionPlan) -> dict[str, Any]:
     end_min = plan.duration_min + PREVIEW_AFTER_END_MIN
     times = np.arange(0.0, end_min + PREVIEW_STEP_MIN / 2, PREVIEW_STEP_MIN)
-    result = simulate(PREVIEW_MODEL, pk_patient, [Infusion(0.0, plan.duration_min, plan.rate_mg_per_h)], times)
+    doses = [Infusion(step.start_min, step.duration_min, step.rate_mg_per_h) for step in plan.steps] or [
+        Infusion(0.0, plan.duration_min, plan.rate_mg_per_h)
+    ]
+    result = simulate(PREVIEW_MODEL, _pk_patient(patient), doses, times)
     return {
         "model": PREVIEW_MODEL,
         "times_min": times.round(3).tolist(),
@@ -294,16 +329,21 @@ def _plan(uow: UnitOfWork, svc: AppServices, patient_id: UUID, request: OrderReq
     if stored is None:
         raise InputError("protocol_id", "a protocol from the library", request.protocol_id)
     patient, inputs = _patient_inputs(uow, svc, patient_id)
-    plan = plan_infusion(
-        patient,
-        stored.protocol,
-        preparation=Preparation.create(drug_mg=request.drug_mg, volume_ml=request.volume_ml),
-        dose_mg_per_kg=request.dose_mg_per_kg,
-        rate_mg_per_kg_per_h=request.rate_mg_per_kg_per_h,
-        rate_mg_per_h=request.rate_mg_per_h,
-        duration_min=request.duration_min,
-        dosing_weight=WeightBasis(request.dosing_weight) if request.dosing_weight else None,
-    )
+    preparation = Preparation.create(drug_mg=request.drug_mg, volume_ml=request.volume_ml)
+    weight_basis = WeightBasis(request.dosing_weight) if request.dosing_weight else None
+    if request.is_tci:
+        plan = _plan_tci(patient, stored.protocol, preparation, weight_basis, request)
+    else:
+        plan = plan_infusion(
+            patient,
+            stored.protocol,
+            preparation=preparation,
+            dose_mg_per_kg=request.dose_mg_per_kg,
+            rate_mg_per_kg_per_h=request.rate_mg_per_kg_per_h,
+            rate_mg_per_h=request.rate_mg_per_h,
+            duration_min=request.duration_min,
+            dosing_weight=weight_basis,
+        )
     inputs = {
         **inputs,
         "preparation": {"drug_mg": request.drug_mg, "volume_ml": request.volume_ml},
@@ -319,7 +359,42 @@ def _plan(uow: UnitOfWork, svc: AppServices, patient_id: UUID, request: OrderReq
             if v is not None
         },
     }
+    if request.is_tci:
+        inputs["tci"] = {
+            "model": PREVIEW_MODEL,
+            "site": request.tci_site,
+            "target_ng_per_ml": request.tci_target_ng_per_ml,
+            "step_min": request.tci_step_min,
+        }
     return OrderPreview(plan, inputs, _screening_status(uow, patient_id), _pk_curve(patient, inputs, plan))
+
+
+def _plan_tci(
+    patient: DosingPatient,
+    protocol: Protocol,
+    preparation: Preparation,
+    weight_basis: WeightBasis | None,
+    request: OrderRequest,
+) -> InfusionPlan:
+    """The PK engine's steps to reach and hold the target, no faster than the pump's maximum, through the limits."""
+    assert request.tci_target_ng_per_ml is not None  # only called for a target-controlled request
+    duration = request.duration_min or protocol.regimen.duration_min
+    segments = plan_tci(
+        PREVIEW_MODEL,
+        _pk_patient(patient),
+        request.tci_target_ng_per_ml,
+        site="effect" if request.tci_site == "effect" else "plasma",
+        duration_min=duration,
+        update_s=request.tci_step_min * 60.0,
+        max_rate_mg_per_h=protocol.pump.rate_max_ml_per_h * preparation.concentration_mg_per_ml,
+    )
+    return plan_stepped_infusion(
+        patient,
+        protocol,
+        preparation=preparation,
+        segments=[(s.start_min, s.duration_min, s.mg_per_h) for s in segments],
+        dosing_weight=weight_basis,
+    )
 
 
 def preview_order(svc: AppServices, actor: Actor, patient_id: UUID, request: OrderRequest) -> OrderPreview:

@@ -319,9 +319,11 @@ def session_concentrations(
     elapsed_min = max(0.0, (now - origin).total_seconds() / 60.0)
     end_min = max(header.ordered_duration_min, elapsed_min, running_min) + SESSION_AFTER_END_MIN
     times = np.arange(0.0, end_min + SESSION_STEP_MIN / 2, SESSION_STEP_MIN)
-    ordered = simulate(
-        SESSION_MODEL, patient, [Infusion(0.0, header.ordered_duration_min, header.ordered_rate_mg_per_h)], times
-    )
+    as_ordered: list[Dose] = [
+        Infusion(start, duration, rate_ml_per_h * header.concentration_mg_per_ml)
+        for start, duration, rate_ml_per_h in header.ordered_steps
+    ] or [Infusion(0.0, header.ordered_duration_min, header.ordered_rate_mg_per_h)]
+    ordered = simulate(SESSION_MODEL, patient, as_ordered, times)
     actual: list[float | None] | None = None
     infused = session.pump.as_infusions(origin, now)
     if session.started_at_utc is not None and infused:

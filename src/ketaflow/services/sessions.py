@@ -101,6 +101,18 @@ def _number(plan: Mapping[str, JsonValue], key: str) -> float:
     return float(value)
 
 
+def _ordered_steps(plan: Mapping[str, JsonValue]) -> tuple[tuple[float, float, float], ...]:
+    """A stepped order's (start_min, duration_min, rate_ml_per_h) steps; () for a constant-rate order."""
+    steps = plan.get("steps")
+    if not isinstance(steps, list):
+        return ()
+    return tuple(
+        (_number(step, "start_min"), _number(step, "duration_min"), _number(step, "rate_ml_per_h"))
+        for step in steps
+        if isinstance(step, Mapping)
+    )
+
+
 def check_in(svc: AppServices, actor: Actor, patient_id: UUID, *, order_id: object, chair: object) -> UUID:
     """Open a session in a chair for the patient's signed order; the order's numbers are copied into the log."""
     require(actor, Permission.SESSION_CHECK_IN)
@@ -143,6 +155,7 @@ def check_in(svc: AppServices, actor: Actor, patient_id: UUID, *, order_id: obje
             ordered_duration_min=_number(plan, "duration_min"),
             weight_kg=_number(order.inputs, "weight_kg"),
             dosing_weight_kg=None if plan.get("dosing_weight_kg") is None else _number(plan, "dosing_weight_kg"),
+            ordered_steps=_ordered_steps(plan),
         )
         session = InfusionSession.check_in(header, at_utc=now, author=_author(actor))
         uow.infusions.add_session(header, now, actor.username)

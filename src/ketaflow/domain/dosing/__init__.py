@@ -5,7 +5,14 @@ Pure: the services read ``rules/protocols/*.json`` and pass the parsed documents
 (``SourceRegistry``, ``RuleBasis``) come from ``ketaflow.domain.ruledata``, shared with screening, so both cite alike.
 """
 
-from ketaflow.domain.dosing.plan import InfusionPlan, Preparation, plan_infusion, round_to_increment
+from ketaflow.domain.dosing.plan import (
+    InfusionPlan,
+    Preparation,
+    RateStep,
+    plan_infusion,
+    plan_stepped_infusion,
+    round_to_increment,
+)
 from ketaflow.domain.dosing.protocol import (
     Limit,
     Protocol,
@@ -38,6 +45,7 @@ __all__ = [
     "ProtocolLibrary",
     "PumpProfile",
     "Quantity",
+    "RateStep",
     "Regimen",
     "RegimenKind",
     "SeriesPhase",
@@ -45,5 +53,6 @@ __all__ = [
     "WeightBasis",
     "get_dosing_weight",
     "plan_infusion",
+    "plan_stepped_infusion",
     "round_to_increment",
 ]

@@ -9,7 +9,7 @@ rounded, to the pump's increments; every other number is exact, so rate x durati
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -66,10 +66,30 @@ def round_to_increment(value: float, increment: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class RateStep:
+    """One step of a stepped (target-controlled) order: what the nurse keys in from ``start_min``."""
+
+    start_min: float
+    duration_min: float
+    rate_mg_per_h: float
+    rate_ml_per_h: float  # rounded to the pump's increment, as keyed in
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "start_min": _json_number(self.start_min),
+            "duration_min": _json_number(self.duration_min),
+            "rate_mg_per_h": _json_number(self.rate_mg_per_h),
+            "rate_ml_per_h": _json_number(self.rate_ml_per_h),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class InfusionPlan:
     """The computed order: dosing weight, dose, duration, rates, pump programming, findings and decision.
 
-    For a fixed-rate protocol there is no dosing weight; its per-kg figures use the actual weight.
+    For a fixed-rate protocol there is no dosing weight; its per-kg figures use the actual weight. A stepped
+    (target-controlled) plan has ``steps``; its ``rate_*`` fields are the first step's, and its limits were
+    checked against the highest step.
     """
 
     protocol: RuleRef
@@ -84,6 +104,7 @@ class InfusionPlan:
     concentration_mg_per_ml: float
     rate_ml_per_h: float
     vtbi_ml: float
+    steps: tuple[RateStep, ...] = ()
 
     @property
     def delivered_dose_mg(self) -> float:
@@ -92,7 +113,7 @@ class InfusionPlan:
 
     def to_json(self) -> dict[str, JsonValue]:
         weight = self.dosing_weight
-        return {
+        body: dict[str, JsonValue] = {
             "decision": self.decision.value,
             "dosing_weight_kg": None if weight is None else _json_number(weight.weight_kg),
             "dosing_weight_basis": "not_weight_based" if weight is None else weight.basis.value,
@@ -110,6 +131,9 @@ class InfusionPlan:
             "findings": [finding.to_json() for finding in self.findings],
             "protocol": self.protocol.to_json(),
         }
+        if self.steps:
+            body["steps"] = [step.to_json() for step in self.steps]
+        return body
 
 
 def _json_number(value: float) -> float:
@@ -243,15 +267,8 @@ def plan_infusion(
     minutes = regimen.duration_min if duration_min is None else duration_min
     findings: list[Finding] = []
 
-    weight: DosingWeight | None = None
-    per_kg_weight = patient.weight_kg
-    if protocol.dosing_weight is not None:
-        weight = get_dosing_weight(
-            patient, protocol.dosing_weight, dosing_weight or protocol.dosing_weight.default_basis
-        )
-        per_kg_weight = weight.weight_kg
-        assert protocol.checks.weight is not None  # read together with dosing_weight
-        findings += _weight_findings(patient, protocol, weight, protocol.checks.weight)
+    weight, per_kg_weight, weight_checks = _dosing_weight(patient, protocol, dosing_weight)
+    findings += weight_checks
 
     if regimen.kind is RegimenKind.DOSE_PER_KG:
         dose_mg_per_kg_planned = amount
@@ -269,11 +286,6 @@ def plan_infusion(
         rate_mg_per_kg_per_h_planned = rate_mg_per_h / per_kg_weight
         dose_mg_per_kg_planned = dose_mg / per_kg_weight
 
-    concentration = preparation.concentration_mg_per_ml
-    pump = protocol.pump
-    rate_ml_per_h = round_to_increment(rate_mg_per_h / concentration, pump.rate_increment_ml_per_h)
-    vtbi_ml = round_to_increment(dose_mg / concentration, pump.volume_increment_ml)
-
     quantities = {
         Quantity.DOSE_MG_PER_KG: dose_mg_per_kg_planned,
         Quantity.DURATION_MIN: minutes,
@@ -281,11 +293,62 @@ def plan_infusion(
         Quantity.RATE_MG_PER_H: rate_mg_per_h,
         Quantity.DOSE_MG: dose_mg,
     }
-    checks = protocol.checks
-    for quantity, ordered, protocol_value in (
+    ordered = (
         (regimen.amount_quantity, ordered_amount, regimen.amount),
         (Quantity.DURATION_MIN, duration_min, regimen.duration_min),
-    ):
+    )
+    segments = [(0.0, minutes, rate_mg_per_h)]
+    return _checked_plan(
+        protocol,
+        preparation,
+        weight,
+        findings,
+        quantities,
+        segments,
+        ordered,
+        per_kg_weight=per_kg_weight,
+        stepped=False,
+    )
+
+
+def _dosing_weight(
+    patient: DosingPatient, protocol: Protocol, requested: WeightBasis | None
+) -> tuple[DosingWeight | None, float, list[Finding]]:
+    """The dosing weight (None for a fixed-rate protocol), the weight per-kg figures use, and its findings."""
+    if protocol.dosing_weight is None:
+        return None, patient.weight_kg, []
+    weight = get_dosing_weight(patient, protocol.dosing_weight, requested or protocol.dosing_weight.default_basis)
+    assert protocol.checks.weight is not None  # read together with dosing_weight
+    return weight, weight.weight_kg, _weight_findings(patient, protocol, weight, protocol.checks.weight)
+
+
+def _checked_plan(
+    protocol: Protocol,
+    preparation: Preparation,
+    weight: DosingWeight | None,
+    findings: list[Finding],
+    quantities: Mapping[Quantity, float],
+    segments: Sequence[tuple[float, float, float]],
+    overrides: Sequence[tuple[Quantity, float | None, float]],
+    *,
+    per_kg_weight: float,
+    stepped: bool,
+) -> InfusionPlan:
+    """The pump programming and every check shared by constant and stepped plans, findings strongest first.
+
+    ``quantities`` are what the protocol's limits judge (for a stepped plan the rates are the highest step's);
+    ``segments`` are (start_min, duration_min, mg/h); ``overrides`` pair an ordered value with the protocol's.
+    """
+    concentration = preparation.concentration_mg_per_ml
+    pump = protocol.pump
+    steps = tuple(
+        RateStep(start, duration, rate, round_to_increment(rate / concentration, pump.rate_increment_ml_per_h))
+        for start, duration, rate in segments
+    )
+    dose_mg = quantities[Quantity.DOSE_MG]
+    vtbi_ml = round_to_increment(dose_mg / concentration, pump.volume_increment_ml)
+    checks = protocol.checks
+    for quantity, ordered, protocol_value in overrides:
         if ordered is not None and ordered != protocol_value:
             text = {
                 "quantity": quantity.value,
@@ -301,10 +364,12 @@ def plan_infusion(
         findings.append(
             checks.preparation_volume.make_finding(text, {"vtbi_ml": vtbi_ml, "volume_ml": preparation.volume_ml})
         )
-    for name, value, low, high, unit in (
-        ("rate_ml_per_h", rate_ml_per_h, pump.rate_min_ml_per_h, pump.rate_max_ml_per_h, "mL/h"),
-        ("vtbi_ml", vtbi_ml, pump.vtbi_min_ml, pump.vtbi_max_ml, "mL"),
-    ):
+    ranges = [
+        ("rate_ml_per_h", rate, pump.rate_min_ml_per_h, pump.rate_max_ml_per_h, "mL/h")
+        for rate in sorted({step.rate_ml_per_h for step in steps if not (stepped and step.rate_ml_per_h == 0)})
+    ]
+    ranges.append(("vtbi_ml", vtbi_ml, pump.vtbi_min_ml, pump.vtbi_max_ml, "mL"))
+    for name, value, low, high, unit in ranges:
         if not low <= value <= high:
             text = {
                 "quantity": name,
@@ -316,6 +381,7 @@ def plan_infusion(
             findings.append(checks.pump_range.make_finding(text, {name: value, "min": low, "max": high}))
 
     findings.sort(key=lambda finding: -_EFFECT_RANK[finding.effect])
+    first = steps[0]
     return InfusionPlan(
         protocol=protocol.ref,
         decision=decide(findings),
@@ -323,10 +389,71 @@ def plan_infusion(
         dosing_weight=weight,
         dose_mg_per_kg=quantities[Quantity.DOSE_MG_PER_KG],
         dose_mg=dose_mg,
-        duration_min=minutes,
-        rate_mg_per_h=rate_mg_per_h,
-        rate_mg_per_kg_per_h=quantities[Quantity.RATE_MG_PER_KG_PER_H],
+        duration_min=quantities[Quantity.DURATION_MIN],
+        rate_mg_per_h=first.rate_mg_per_h,
+        rate_mg_per_kg_per_h=first.rate_mg_per_h / per_kg_weight
+        if stepped
+        else quantities[Quantity.RATE_MG_PER_KG_PER_H],
         concentration_mg_per_ml=concentration,
-        rate_ml_per_h=rate_ml_per_h,
+        rate_ml_per_h=first.rate_ml_per_h,
         vtbi_ml=vtbi_ml,
+        steps=steps if stepped else (),
+    )
+
+
+def plan_stepped_infusion(
+    patient: DosingPatient,
+    protocol: Protocol,
+    *,
+    preparation: Preparation,
+    segments: Sequence[tuple[float, float, float]],
+    dosing_weight: WeightBasis | None = None,
+) -> InfusionPlan:
+    """A stepped order (e.g. a target-controlled plan's rates) checked through the protocol's limits.
+
+    ``segments`` are (start_min, duration_min, mg/h), contiguous from 0. The dose limits judge the total; the
+    rate limits judge the highest step, so a loading phase above the protocol's rate is a finding the
+    physician must acknowledge, never hidden in an average. The total is compared with the protocol's
+    amount as an ordered override would be.
+    """
+    if not segments:
+        raise InputError("steps", "at least one step")
+    end = 0.0
+    for index, (start, duration, rate) in enumerate(segments):
+        if not math.isclose(start, end, abs_tol=1e-9):
+            raise InputError(f"steps[{index}].start_min", "steps that follow each other without gaps", start)
+        if not (math.isfinite(duration) and duration > 0):
+            raise InputError(f"steps[{index}].duration_min", "a positive number", duration)
+        if not (math.isfinite(rate) and rate >= 0):
+            raise InputError(f"steps[{index}].mg_per_h", "a rate of 0 or more", rate)
+        end = start + duration
+    if dosing_weight is not None and not protocol.regimen.is_weight_based:
+        raise InputError("dosing_weight", f"absent: protocol {protocol.ref.id} is not weight-based", dosing_weight)
+    findings: list[Finding] = []
+    weight, per_kg_weight, weight_checks = _dosing_weight(patient, protocol, dosing_weight)
+    findings += weight_checks
+    dose_mg = sum(rate * duration / MINUTES_PER_HOUR for _, duration, rate in segments)
+    peak_mg_per_h = max(rate for _, _, rate in segments)
+    quantities = {
+        Quantity.DOSE_MG_PER_KG: dose_mg / per_kg_weight,
+        Quantity.DURATION_MIN: end,
+        Quantity.RATE_MG_PER_KG_PER_H: peak_mg_per_h / per_kg_weight,
+        Quantity.RATE_MG_PER_H: peak_mg_per_h,
+        Quantity.DOSE_MG: dose_mg,
+    }
+    regimen = protocol.regimen
+    ordered = (
+        (regimen.amount_quantity, quantities[regimen.amount_quantity], regimen.amount),
+        (Quantity.DURATION_MIN, end, regimen.duration_min),
+    )
+    return _checked_plan(
+        protocol,
+        preparation,
+        weight,
+        findings,
+        quantities,
+        segments,
+        ordered,
+        per_kg_weight=per_kg_weight,
+        stepped=True,
     )

@@ -33,13 +33,15 @@ class SessionHeader:
     ordered_duration_min: float
     weight_kg: float
     dosing_weight_kg: float | None
+    # A stepped (target-controlled) order: (start_min, duration_min, rate_ml_per_h) to key in at each step.
+    ordered_steps: tuple[tuple[float, float, float], ...] = ()
 
     @property
     def ordered_rate_mg_per_h(self) -> float:
         return mg_per_h_of(self.ordered_rate_ml_per_h, self.concentration_mg_per_ml)
 
     def to_json(self) -> dict[str, JsonValue]:
-        return {
+        body: dict[str, JsonValue] = {
             "session_id": str(self.session_id),
             "patient_id": str(self.patient_id),
             "order_id": str(self.order_id),
@@ -54,6 +56,9 @@ class SessionHeader:
             "weight_kg": self.weight_kg,
             "dosing_weight_kg": self.dosing_weight_kg,
         }
+        if self.ordered_steps:
+            body["ordered_steps"] = [[start, duration, rate] for start, duration, rate in self.ordered_steps]
+        return body
 
     @classmethod
     def from_json(cls, data: Mapping[str, JsonValue]) -> SessionHeader:
@@ -74,6 +79,13 @@ class SessionHeader:
             ordered_duration_min=read_number(data["ordered_duration_min"]),
             weight_kg=read_number(data["weight_kg"]),
             dosing_weight_kg=None if dosing_weight is None else read_number(dosing_weight),
+            ordered_steps=tuple(
+                (read_number(step[0]), read_number(step[1]), read_number(step[2]))
+                for step in steps
+                if isinstance(step, list) and len(step) == 3
+            )
+            if isinstance(steps := data.get("ordered_steps"), list)
+            else (),
         )
 
 

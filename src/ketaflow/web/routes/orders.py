@@ -37,6 +37,9 @@ ORDER_FIELDS = (
     "duration_min",
     "dosing_weight",
     "acknowledgement",
+    "tci_target_ng_per_ml",
+    "tci_site",
+    "tci_step_min",
 )
 DEFAULT_PREPARATION = {"drug_mg": "100", "volume_ml": "100"}
 DEFAULT_PROTOCOL = "depression_standard"  # the one most orders use; the form offers every protocol
