@@ -121,6 +121,15 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("POST", "/patients/{patient_id}/questionnaire-links"): CHART_READERS,
     ("GET", "/q/{token}"): PUBLIC,
     ("POST", "/q/{token}"): PUBLIC,
+    ("GET", "/patients/{patient_id}/course"): CHART_READERS,
+    ("POST", "/patients/{patient_id}/course"): PRESCRIBERS,
+    ("POST", "/patients/{patient_id}/course/end"): PRESCRIBERS,
+    ("POST", "/patients/{patient_id}/course/booster-decision"): PRESCRIBERS,
+    ("POST", "/patients/{patient_id}/course/safety-answers"): CLINICIANS,
+    ("POST", "/patients/{patient_id}/course/safety-reviews"): PRESCRIBERS,
+    ("GET", "/outcomes"): PRESCRIBERS,
+    ("GET", "/outcomes.csv"): PRESCRIBERS,
+    ("GET", "/outcomes.pdf"): PRESCRIBERS,
     ("POST", "/logout"): EVERYONE,
 }
 

@@ -68,8 +68,8 @@ def test_serve_refuses_a_database_that_was_never_migrated(tmp_path: Path) -> Non
 
 
 def test_demo_seeds_once_and_prints_the_sign_ins(db: Path) -> None:
-    first = run(db, "demo")
-    second = run(db, "demo")
+    first = run(db, "demo", "--no-history")
+    second = run(db, "demo", "--no-history")
 
     assert "Seeded the demo clinic: 6 users, 6 fictional patients." in first.stdout
     assert "ketamine-demo-2026" in first.stdout
@@ -152,7 +152,7 @@ def test_users_create_refuses_bad_input_naming_the_field(db: Path, args: list[st
 
 
 def test_audit_verify_passes_then_names_a_tampered_event(db: Path) -> None:
-    run_process(db, "demo")
+    run_process(db, "demo", "--no-history")
     clean = run_process(db, "audit", "verify", "--json")
     engine = create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:
@@ -169,7 +169,7 @@ def test_audit_verify_passes_then_names_a_tampered_event(db: Path) -> None:
 
 
 def test_audit_verify_catches_truncation_against_a_recorded_head(db: Path) -> None:
-    run(db, "demo")
+    run(db, "demo", "--no-history")
     anchor = json.loads(run(db, "audit", "verify", "--json").stdout)["head"]
     run(db, "users", "list")  # the chain grows after the anchor was recorded: still fine
     engine = create_engine(f"sqlite:///{db}")

@@ -128,7 +128,7 @@ def test_each_read_and_write_of_a_patient_writes_exactly_one_audit_event(clinic:
         # A clinician's patient page also shows screening, orders, sessions and questionnaires:
         # one read event per resource.
         (
-            "patient.read+screening.read+order.list+session.list+questionnaire.read",
+            "patient.read+screening.read+order.list+session.list+questionnaire.read+course.read",
             lambda: client.get(f"/patients/{pid}"),
         ),
         ("patient.read", lambda: client.get(f"/api/v1/patients/{pid}")),

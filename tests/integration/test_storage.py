@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ketaflow.domain.basis import Decision, RuleRef
 from ketaflow.domain.dosing.orders import DoseOrder, OrderSignature, order_digest
-from ketaflow.services import patients, questionnaires, screening
+from ketaflow.services import courses, patients, questionnaires, screening
 from ketaflow.services.app import AppServices
 from ketaflow.services.audit import verify_audit_trail
 from ketaflow.services.context import Actor
@@ -114,6 +114,11 @@ def _one_of_everything(services: AppServices) -> None:
     store_session(services, pid, order)
     issued = questionnaires.create_link(services, NURSE, pid, ["phq9"])
     questionnaires.submit_link(services, issued.path.removeprefix("/q/"), {"phq9": {f"q{i}": 0 for i in range(1, 10)}})
+    courses.start_course(services, NURSE, pid, "depression_induction_maintenance", "2026-11-20", "depression")
+    courses.end_course(services, NURSE, pid, "stopped")
+    with services.uow_factory() as uow:
+        uow.courses.mark_synthetic(pid, now, "test", 1)
+        uow.commit()
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
@@ -140,6 +145,9 @@ def test_append_only_tables_refuse_update_and_delete_from_raw_sql(
         "scale_responses": "recorded_by",
         "questionnaire_links": "created_by",
         "questionnaire_link_uses": "used_at_utc",
+        "treatment_courses": "reason",
+        "course_events": "kind",
+        "synthetic_patients": "seed",
     }[table]
     # Setting a column to itself: any UPDATE is refused, whatever the column's type.
     sql = f"UPDATE {table} SET {column} = {column}" if verb == "UPDATE" else f"DELETE FROM {table}"

@@ -24,6 +24,7 @@ from ketaflow.services.app import AppServices
 from ketaflow.services.audit import verify_audit_trail
 from ketaflow.services.context import Actor
 from ketaflow.services.demo import seed_demo_clinic
+from ketaflow.services.demo_history import generate_clinic_history
 from ketaflow.services.dosing import describe_protocols, plan_document
 from ketaflow.services.pk import cohort_document, describe_models, simulate_document, tci_document
 from ketaflow.services.ports import CodeSystem
@@ -31,6 +32,8 @@ from ketaflow.services.screening import screen_intake
 
 EXIT_INVALID = 2
 EXIT_FAILED = 1
+# Synthetic patients `ketaflow demo` generates by default (docs/demo.md gives the time it takes).
+DEFAULT_HISTORY_PATIENTS = 300
 
 
 class Runtime(Protocol):
@@ -112,15 +115,41 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
         out.print(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
     @app.command()
-    def demo() -> None:
-        """Seed the demo clinic on first run (one user per role, fictional patients) and print its sign-ins."""
+    def demo(
+        no_history: Annotated[
+            bool, typer.Option("--no-history", help="Skip the synthetic clinic history (only users and 6 patients)")
+        ] = False,
+        patients: Annotated[
+            int, typer.Option(help="Synthetic patients in the generated history (docs/demo.md)")
+        ] = DEFAULT_HISTORY_PATIENTS,
+    ) -> None:
+        """Seed the demo clinic on first run (one user per role, fictional patients, a synthetic year of history)."""
         runtime = runtime_factory()
         if runtime.settings.environment is Environment.PRODUCTION:
             err.print("[red]error:[/red] the demo clinic is never seeded in production")
             raise typer.Exit(EXIT_FAILED)
-        seeded = seed_demo_clinic(runtime.services())
+        svc = runtime.services()
+        seeded = seed_demo_clinic(svc)
         if seeded.created:
             out.print(f"Seeded the demo clinic: {len(seeded.credentials)} users, {seeded.patients} fictional patients.")
+            if not no_history:
+                try:
+                    with Progress(console=err, transient=True) as progress:
+                        task = progress.add_task("generating the synthetic clinic history", total=patients)
+                        history = generate_clinic_history(
+                            svc,
+                            patients=patients,
+                            progress=lambda done, total: progress.update(task, completed=done, total=total),
+                        )
+                except ClinicError as exc:
+                    raise fail(exc) from exc
+                out.print(
+                    f"Generated a SYNTHETIC clinic history (fictional patients, marked 'Synthetic demo patient'): "
+                    f"{history.patients} patients, {history.sessions} infusion sessions, "
+                    f"{history.questionnaire_responses} questionnaire responses; "
+                    f"{history.series_responders} series responders, {history.relapses} relapses "
+                    f"(seed {history.seed}, parameters {history.generator_version}; see docs/demo.md)."
+                )
         else:
             out.print("The database already has users; nothing was seeded.")
             if not seeded.credentials:
@@ -229,6 +258,37 @@ def build_cli(runtime_factory: Callable[[], Runtime]) -> typer.Typer:
         except ClinicError as exc:
             raise fail(exc) from exc
         sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+
+    reminders = typer.Typer(help="Questionnaire reminders of treatment courses.", no_args_is_help=True)
+    app.add_typer(reminders, name="reminders")
+
+    @reminders.command("send")
+    def reminders_send(
+        today: Annotated[
+            str | None, typer.Option(help="The clinic's date to send for (YYYY-MM-DD); default today")
+        ] = None,
+        base_url: Annotated[
+            str, typer.Option(help="The clinic's public address the links point to, e.g. https://clinic.example.org")
+        ] = "",
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent; send nothing")] = False,
+    ) -> None:
+        """Send the questionnaire links the course plans ask for today; one JSON line per reminder (docs/courses.md)."""
+        # Imported here so that this group is a single insertion into the module.
+        from datetime import date
+
+        from ketaflow.services.courses import send_due_reminders
+        from ketaflow.services.patients import clinic_today
+
+        try:
+            svc = runtime_factory().services()
+            try:
+                day = date.fromisoformat(today) if today else clinic_today(svc)
+            except ValueError:
+                raise InputError("--today", "a date such as 2026-11-25", today) from None
+            outcomes = send_due_reminders(svc, _console_actor(), day, base_url, dry_run=dry_run)
+        except ClinicError as exc:
+            raise fail(exc) from exc
+        sys.stdout.write("".join(json.dumps(o.to_json(), ensure_ascii=False) + "\n" for o in outcomes))
 
     @app.command()
     def plan(file: Annotated[str, typer.Argument(help="Plan JSON file, or - for standard input")]) -> None:

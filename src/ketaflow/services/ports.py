@@ -173,6 +173,59 @@ class QuestionnaireRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class TreatmentCourse:
+    """A course started for a patient under a course plan (rules/courses/<plan_id>.json at plan_version)."""
+
+    id: UUID
+    patient_id: UUID
+    plan_id: str
+    plan_version: str
+    start_date: date
+    created_at_utc: datetime
+    created_by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CourseEvent:
+    """What happened to a course: ended, booster_decision, safety_answer, safety_review or reminder_sent."""
+
+    id: UUID
+    course_id: UUID
+    kind: str
+    data: dict[str, JsonValue]
+    at_utc: datetime
+    recorded_by: str
+    # Set for events that may happen only once (a reminder per course, day and instrument).
+    once_key: str | None = None
+
+
+class CourseRepository(Protocol):
+    def add_course(self, course: TreatmentCourse) -> None: ...
+    def list_courses(self, patient_id: UUID) -> list[TreatmentCourse]:
+        """The patient's courses, oldest first; the last one is the current course."""
+        ...
+
+    def add_event(self, event: CourseEvent) -> None:
+        """Raises Conflict if an event with the same ``once_key`` exists (also when two writers race)."""
+        ...
+
+    def list_events(self, course_id: UUID) -> list[CourseEvent]:
+        """The course's events, oldest first."""
+        ...
+
+    def list_current_courses(self) -> list[TreatmentCourse]:
+        """Every patient's current (latest) course, ended or not."""
+        ...
+
+    def mark_synthetic(self, patient_id: UUID, generated_at_utc: datetime, generator_version: str, seed: int) -> None:
+        """Mark a patient as generated demo data (never a real person); raises Conflict if already marked."""
+        ...
+
+    def synthetic_patient_ids(self) -> set[UUID]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it is committed whole by ``commit()`` or not at all."""
 
@@ -192,6 +245,8 @@ class UnitOfWork(Protocol):
     def infusions(self) -> InfusionRepository: ...
     @property
     def questionnaires(self) -> QuestionnaireRepository: ...
+    @property
+    def courses(self) -> CourseRepository: ...
 
     def publish(self, topic: str) -> None:
         """Announce a change on ``topic`` once this transaction commits (never if it rolls back)."""

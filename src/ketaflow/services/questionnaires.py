@@ -507,14 +507,30 @@ class InstrumentTrajectory:
     outcome: PatientOutcome | None
 
 
+def list_started_sessions(uow: UnitOfWork, patient_id: UUID) -> list[tuple[datetime, InfusionSession]]:
+    """The patient's infusions (sessions that started) with their start, in start order, as each log says after
+    any correction (also read by the clinic outcomes report)."""
+    started: list[tuple[datetime, InfusionSession]] = []
+    for indexed in uow.infusions.list_patient_sessions(patient_id):
+        session = InfusionSession(uow.infusions.load_events(indexed.session_id))
+        if session.started_at_utc is not None:
+            started.append((session.started_at_utc, session))
+    return sorted(started, key=lambda pair: pair[0])
+
+
 def _infusion_times(uow: UnitOfWork, patient_id: UUID) -> tuple[datetime, ...]:
     """When each of the patient's infusions started, as the session's log says after any correction."""
-    times: list[datetime] = []
-    for indexed in uow.infusions.list_patient_sessions(patient_id):
-        started = InfusionSession(uow.infusions.load_events(indexed.session_id)).started_at_utc
-        if started is not None:
-            times.append(started)
-    return tuple(sorted(times))
+    return tuple(started for started, _ in list_started_sessions(uow, patient_id))
+
+
+def score_points(responses: Sequence[ScaleResponse], instrument: str) -> tuple[ScorePoint, ...]:
+    """One instrument's totals in time order (responses without a total, e.g. a triage screener, left out)."""
+    return tuple(
+        sorted(
+            (p for r in responses if r.instrument == instrument and (p := r.score_point) is not None),
+            key=lambda point: point.at,
+        )
+    )
 
 
 def _trajectories(responses: Sequence[ScaleResponse], infusions: tuple[datetime, ...]) -> list[InstrumentTrajectory]:
@@ -522,12 +538,7 @@ def _trajectories(responses: Sequence[ScaleResponse], infusions: tuple[datetime,
     definitions = load_outcome_definitions()
     trajectories: list[InstrumentTrajectory] = []
     for instrument in sorted({r.instrument for r in responses if r.total is not None}):
-        points = tuple(
-            sorted(
-                (p for r in responses if r.instrument == instrument and (p := r.score_point) is not None),
-                key=lambda point: point.at,
-            )
-        )
+        points = score_points(responses, instrument)
         outcome = (
             evaluate_patient_outcome(definitions, instrument=instrument, scores=points, infusion_times=infusions)
             if instrument in definitions.instruments

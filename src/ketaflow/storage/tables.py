@@ -52,6 +52,9 @@ APPEND_ONLY_TABLES = (
     "scale_responses",
     "questionnaire_links",
     "questionnaire_link_uses",
+    "treatment_courses",
+    "course_events",
+    "synthetic_patients",
 )
 # Tables that hold mutable administrative state (accounts, sign-in sessions), audited on change.
 MUTABLE_TABLES = ("users", "web_sessions")
@@ -340,6 +343,47 @@ class QuestionnaireLinkUseRow(Base):
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     link_id: Mapped[UUID] = mapped_column(ForeignKey("questionnaire_links.id"), unique=True)
     used_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TreatmentCourseRow(Base):
+    """A course started for a patient under a course plan; a later row for the same patient supersedes it."""
+
+    __tablename__ = "treatment_courses"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    plan_id: Mapped[str] = mapped_column(String(64))
+    plan_version: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date] = mapped_column(Date)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class CourseEventRow(Base):
+    """What happened to a course (ended, booster decision, safety answer/review, reminder sent)."""
+
+    __tablename__ = "course_events"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    course_id: Mapped[UUID] = mapped_column(ForeignKey("treatment_courses.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(40))
+    # Unique when set: a reminder for one course, day and instrument is recorded (and sent) once, even by two runs.
+    once_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+
+
+class SyntheticPatientRow(Base):
+    """Marks a patient whose history was generated for demonstration, never a real person."""
+
+    __tablename__ = "synthetic_patients"
+
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    generated_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    generator_version: Mapped[str] = mapped_column(String(32))
+    seed: Mapped[int] = mapped_column(Integer)
 
 
 Index("ix_patient_versions_names", PatientVersionRow.family_name, PatientVersionRow.given_names)

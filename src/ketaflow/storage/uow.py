@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketaflow.storage.change_feed import CHANNEL, LocalChangeFeed
+from ketaflow.storage.course_repository import SqlCourseRepository
 from ketaflow.storage.infusion_repository import SqlInfusionRepository
 from ketaflow.storage.order_repository import SqlOrderRepository
 from ketaflow.storage.questionnaire_repository import SqlQuestionnaireRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     orders: SqlOrderRepository
     infusions: SqlInfusionRepository
     questionnaires: SqlQuestionnaireRepository
+    courses: SqlCourseRepository
 
     def __init__(self, factory: sessionmaker[Session], feed: LocalChangeFeed | None = None) -> None:
         self._factory = factory
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(self.session)
         self.infusions = SqlInfusionRepository(self.session)
         self.questionnaires = SqlQuestionnaireRepository(self.session)
+        self.courses = SqlCourseRepository(self.session)
         self._topics = set()
         return self
 

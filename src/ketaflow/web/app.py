@@ -17,7 +17,9 @@ from ketaflow.web.routes import (
     api,
     audit,
     auth,
+    courses,
     orders,
+    outcomes,
     patients,
     pk,
     questionnaires,
@@ -64,7 +66,21 @@ def create_app(services: AppServices, settings: Settings) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = (system, auth, patients, screening, orders, pk, sessions, questionnaires, audit, admin, api)
+    routers = (
+        system,
+        auth,
+        patients,
+        screening,
+        orders,
+        pk,
+        sessions,
+        questionnaires,
+        courses,
+        outcomes,
+        audit,
+        admin,
+        api,
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     return app

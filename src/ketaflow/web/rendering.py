@@ -23,6 +23,7 @@ STATIC_DIR = str(resources.files("ketaflow.web").joinpath("static"))
 NAV = (
     ("Patients", "/patients", Permission.PATIENT_READ),
     ("Board", "/board", Permission.SESSION_READ),
+    ("Outcomes", "/outcomes", Permission.CLINIC_REPORT_READ),
     ("Protocols", "/protocols", Permission.PROTOCOL_READ),
     ("Audit trail", "/audit", Permission.AUDIT_READ),
     ("Users", "/admin/users", Permission.USER_MANAGE),

@@ -10,12 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ketaflow.domain.access import Permission, can
 from ketaflow.domain.patients import MeasurementKind, Sex
-from ketaflow.services import orders, patients, screening, sessions
+from ketaflow.services import demo_history, orders, patients, screening, sessions
 from ketaflow.services.auth import SignedIn
 from ketaflow.services.information import list_information_sheets
 from ketaflow.web.access import actor_of, allow, services_of
 from ketaflow.web.errors import remember_form
 from ketaflow.web.rendering import render
+from ketaflow.web.routes.courses import course_context
 from ketaflow.web.routes.questionnaires import questionnaires_context
 
 router = APIRouter(include_in_schema=False)
@@ -46,13 +47,15 @@ async def _details_from_form(request: Request) -> dict[str, object]:
 
 @router.get("/patients")
 async def patient_list(request: Request, signed_in: Reader, q: str = "", date_of_birth: str = "") -> HTMLResponse:
-    found = patients.search_patients(services_of(request), actor_of(request, signed_in), q, date_of_birth)
+    svc, actor = services_of(request), actor_of(request, signed_in)
+    found = patients.search_patients(svc, actor, q, date_of_birth)
     can_register = can(signed_in.user.role, Permission.PATIENT_REGISTER)
     return render(
         request,
         "patients.html",
         signed_in,
         patients=found,
+        synthetic=demo_history.list_synthetic_patient_ids(svc, actor),
         q=q,
         date_of_birth=date_of_birth,
         can_register=can_register,
@@ -62,8 +65,10 @@ async def patient_list(request: Request, signed_in: Reader, q: str = "", date_of
 @router.get("/patients/_results")
 async def patient_results(request: Request, signed_in: Reader, q: str = "", date_of_birth: str = "") -> HTMLResponse:
     """The results table alone, swapped in by htmx as the user types."""
-    found = patients.search_patients(services_of(request), actor_of(request, signed_in), q, date_of_birth)
-    return render(request, "_patient_results.html", signed_in, patients=found, q=q)
+    svc, actor = services_of(request), actor_of(request, signed_in)
+    found = patients.search_patients(svc, actor, q, date_of_birth)
+    synthetic = demo_history.list_synthetic_patient_ids(svc, actor)
+    return render(request, "_patient_results.html", signed_in, patients=found, synthetic=synthetic, q=q)
 
 
 @router.get("/patients/new")
@@ -98,6 +103,7 @@ def chart_context(request: Request, signed_in: SignedIn, patient_id: UUID) -> di
         "can_measure": can(role, Permission.MEASUREMENT_RECORD),
         "kinds": [k.value for k in MeasurementKind],
         "can_screen": can(role, Permission.SCREENING_READ),
+        "synthetic": demo_history.is_synthetic(svc, actor, patient_id),
     }
     if context["can_screen"]:
         context.update(
@@ -113,6 +119,7 @@ def chart_context(request: Request, signed_in: SignedIn, patient_id: UUID) -> di
     if can(role, Permission.SESSION_READ):
         context["infusion_sessions"] = list(reversed(sessions.list_patient_sessions(svc, actor, patient_id)))
     context.update(questionnaires_context(svc, actor, role, patient_id))
+    context.update(course_context(svc, actor, role, patient_id))
     return context
 
 

@@ -11,7 +11,8 @@
  *       before the server ends the session, offer "Stay signed in", then go to /login?notice=expired.
  *   (c) Charts: ketaflow.timeSeriesChart(el) draws a uPlot chart from el.dataset.series; every
  *       [data-chart="timeseries"] is drawn on load and after each htmx swap. A series with a `dash`
- *       array is a reference line (baseline, threshold, prediction) and is drawn dashed.
+ *       array is a reference line (baseline, threshold, prediction) and is drawn dashed. With
+ *       data-x="days" the x values are days (e.g. a Kaplan-Meier curve), not unix seconds.
  *   (d) Live board: an element with [data-live-board] listens to its data-stream (server-sent events)
  *       and fires "kf-board-changed" on the body at each change, which its hx-trigger reloads on.
  */
@@ -244,7 +245,8 @@
    * share a y scale with its own axis (first unit left, second right, third left, ...). A series may
    * add "range": [min, max] to fix its unit's scale (e.g. SpO2 [80, 100]) instead of auto-fitting, so
    * small changes are not drawn as big swings.
-   * Optional: data-height (px, default 260), data-tz (IANA zone, e.g. "Europe/London"; default: browser zone).
+   * Optional: data-height (px, default 260), data-tz (IANA zone, e.g. "Europe/London"; default: browser zone),
+   * data-x="days" (x is a number of days, labelled "day N", instead of a time).
    * Returns the uPlot instance, or null if the data cannot be drawn.
    */
   function timeSeriesChart(el) {
@@ -276,7 +278,11 @@
 
     const tz = el.dataset.tz;
     const parts = timeParts(tz);
-    const series = [{ label: "Time", value: (_u, ts) => (ts == null ? "–" : `${parts(ts).date} ${parts(ts).time}`) }].concat(
+    const inDays = el.dataset.x === "days";
+    const xSeries = inDays
+      ? { label: "Day", value: (_u, day) => (day == null ? "–" : `day ${formatValue(day, "")}`) }
+      : { label: "Time", value: (_u, ts) => (ts == null ? "–" : `${parts(ts).date} ${parts(ts).time}`) };
+    const series = [xSeries].concat(
       spec.series.map((s, i) => ({
         label: s.unit ? `${s.label} (${s.unit})` : s.label,
         scale: scaleKey(s.unit || ""),
@@ -290,10 +296,13 @@
     );
 
     const axisStyle = { stroke: "#52616b", grid: { stroke: "#e6ebee", width: 1 }, ticks: { stroke: "#d8e0e5", width: 1 } };
-    const axes = [Object.assign({}, axisStyle, { values: xAxisValues(parts), size: 48, space: 72 })];
+    const xValues = inDays ? (_u, splits) => splits.map((day) => (day == null ? null : String(day))) : xAxisValues(parts);
+    const axes = [
+      Object.assign({}, axisStyle, { values: xValues, size: 48, space: 72 }, inDays ? { label: "days", labelSize: 20 } : {}),
+    ];
     // Every unit gets its own visible axis (alternating left/right), so no line is ever drawn against
     // an invisible scale. An axis whose unit has a single series takes that series' colour.
-    const scales = { x: { time: true } };
+    const scales = { x: { time: !inDays } };
     units.forEach((unit, i) => {
       const members = spec.series.filter((s) => (s.unit || "") === unit);
       const fixed = members.find((s) => Array.isArray(s.range) && s.range.length === 2);
@@ -321,7 +330,7 @@
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
     };
-    if (tz && typeof window.uPlot.tzDate === "function") {
+    if (!inDays && tz && typeof window.uPlot.tzDate === "function") {
       // Tick positions on the clinic's hour boundaries (labels come from xAxisValues).
       try {
         window.uPlot.tzDate(new Date(), tz);
