@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ketaflow.domain.access import Role
-from ketaflow.services import patients
+from ketaflow.services import patients, sessions
 from ketaflow.services.context import Actor
 from ketaflow.services.demo_history import generate_clinic_history
 from tests.conftest import Clinic
+from tests.session_setup import prepare_patient_for_session
 
 CONSOLE = Actor.system("test")
 BADGE = "Synthetic demo patient"
@@ -44,3 +45,18 @@ def test_search_results_mark_only_the_synthetic_patients(clinic: Clinic) -> None
 
     assert page.status_code == 200
     assert page.text.count(BADGE) == 2
+
+
+def test_a_synthetic_patients_session_and_chair_on_the_board_are_marked(clinic: Clinic) -> None:
+    patient_id, order_id = prepare_patient_for_session(clinic.services)
+    with clinic.services.uow_factory() as uow:
+        uow.courses.mark_synthetic(patient_id, clinic.services.clock.now(), "test", 1)
+        uow.commit()
+    session_id = sessions.check_in(clinic.services, CONSOLE, patient_id, order_id=str(order_id), chair="S1")
+    real_patient, real_order = prepare_patient_for_session(clinic.services, family_name="Real")
+    real_session = sessions.check_in(clinic.services, CONSOLE, real_patient, order_id=str(real_order), chair="R1")
+    client = clinic.login(Role.NURSE)
+
+    assert 'id="synthetic-badge"' in client.get(f"/sessions/{session_id}").text
+    assert BADGE not in client.get(f"/sessions/{real_session}").text
+    assert client.get("/board/fragment").text.count(BADGE) == 1

@@ -256,21 +256,15 @@ def _safety_history(events: Sequence[CourseEvent], exposures: Sequence[ExposureR
 
 
 def _safety_today(svc: AppServices) -> date:
-    """The later of the clinic's date and the UTC date.
-
-    Surveillance compares the UTC date of each infusion and the clinic-local dates of answers with ``today``; the
-    later of the two dates never refuses an infusion given this evening (UTC tomorrow) or an answer recorded
-    today in a clinic east of UTC.
-    """
-    now = svc.clock.now()
-    return max(now.date(), _local_date(now, svc.clinic_timezone))
+    """The clinic's date: surveillance compares the clinic-local days of infusions, answers and events."""
+    return _local_date(svc.clock.now(), svc.clinic_timezone)
 
 
 def _safety(svc: AppServices, infusions: Sequence[GivenInfusion], events: Sequence[CourseEvent]) -> SafetyOverview:
     rules = load_safety_rules()
     today = _safety_today(svc)
     history = _safety_history(events, _exposures(infusions))
-    findings = evaluate_long_term_safety(rules, history, today=today)
+    findings = evaluate_long_term_safety(rules, history, today=today, clinic_zone=ZoneInfo(svc.clinic_timezone))
     reviews = {str(event.data.get("signal")): event for event in events if event.kind == SAFETY_REVIEW}
     signals = tuple(SafetySignal(key, f, reviews.get(key)) for f in findings for key in (signal_key(f),))
     running = sum(1 for infusion in infusions if infusion.running)

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from ketaflow.domain.access import Permission
 from ketaflow.domain.audit import ActionCode
 from ketaflow.domain.basis import RuleRef
 from ketaflow.domain.course import CoursePlan
-from ketaflow.domain.errors import ClinicError, InputError
+from ketaflow.domain.errors import InputError
 from ketaflow.domain.outcomes import (
     ClinicOutcomeSummary,
     DefinitionUsed,
@@ -37,6 +38,7 @@ from ketaflow.domain.outcomes import (
     Spread,
     evaluate_first_infusion_outcome,
     evaluate_patient_outcome,
+    is_in_filter,
     summarise_clinic,
 )
 from ketaflow.domain.questionnaires import ScaleResponse
@@ -49,23 +51,13 @@ from ketaflow.rules import load_rule_file
 from ketaflow.services.app import AppServices
 from ketaflow.services.context import Actor, record_audit, require
 from ketaflow.services.courses import list_course_plans
-from ketaflow.services.ports import PatientQuery, UnitOfWork
+from ketaflow.services.ports import UnitOfWork
 from ketaflow.services.questionnaires import list_started_sessions, load_outcome_definitions, score_points
 
 # A patient whose latest intake screening names no indication (or who has none) is reported under this key.
 INDICATION_NOT_RECORDED = "not_recorded"
-# PatientRepository has no "list all": a search without words returns every current patient up to its limit.
-# The report refuses to run past this bound rather than leave patients out silently.
-MAX_PATIENTS = 100_000
 _PARAMETER_KEYS = frozenset({"sources", "confidence", "notes"})
 _MAX_WINDOW_DAYS = 366
-
-
-class TooManyPatients(ClinicError):
-    """More patients than the report reads at once: refused rather than shown with patients left out."""
-
-    def __init__(self) -> None:
-        super().__init__(f"the clinic has more than {MAX_PATIENTS} patients, more than this report reads at once")
 
 
 # --- the dashboard's rule data -------------------------------------------------------------------------------
@@ -223,7 +215,7 @@ def get_clinic_outcomes(
     period: tuple[date, date] | None = None,
     export: str = "",
 ) -> ClinicOutcomes:
-    """The clinic's outcomes for the filter (``period``: inclusive, on the UTC date of each first infusion).
+    """The clinic's outcomes for the filter (``period``: inclusive, on the clinic's date of each first infusion).
 
     Audited as one read (``clinic_report.read``, no patient id); ``export`` ("csv", "pdf") says how it left.
     """
@@ -235,8 +227,9 @@ def get_clinic_outcomes(
     now = svc.clock.now()
     with svc.uow_factory() as uow:
         records = _read_patients(uow, definitions, rules, now)
+        zone = ZoneInfo(svc.clinic_timezone)
         summary = summarise_clinic(
-            definitions, [r.summary for r in records], indication=chosen_indication, period=period
+            definitions, [r.summary for r in records], indication=chosen_indication, period=period, clinic_zone=zone
         )
         record_audit(
             uow,
@@ -248,7 +241,7 @@ def get_clinic_outcomes(
             detail=_audit_detail(chosen_indication, period, summary.patients, export),
         )
         uow.commit()
-    chosen = [r for r in records if _matches(r.summary, chosen_indication, period)]
+    chosen = [r for r in records if is_in_filter(r.summary, chosen_indication, period, zone)]
     assert len(chosen) == summary.patients  # the same filter as summarise_clinic's; a drift would misreport
     return ClinicOutcomes(
         summary=summary,
@@ -278,27 +271,16 @@ def _bound(day: date) -> str:
     return "" if day in (date.min, date.max) else day.isoformat()
 
 
-def _matches(patient: PatientCourseSummary, indication: str | None, period: tuple[date, date] | None) -> bool:
-    """summarise_clinic's filter (indication, and the inclusive period on the UTC date of the first infusion)."""
-    if indication is not None and patient.indication != indication:
-        return False
-    day = patient.first_infusion_at.date()
-    return period is None or period[0] <= day <= period[1]
-
-
 def _read_patients(
     uow: UnitOfWork, definitions: OutcomeDefinitions, rules: DashboardRules, now: datetime
 ) -> list[_PatientRecord]:
-    found = uow.patients.search(PatientQuery(limit=MAX_PATIENTS + 1))
-    if len(found) > MAX_PATIENTS:
-        raise TooManyPatients()
     synthetic = uow.courses.synthetic_patient_ids()
     records: list[_PatientRecord] = []
-    for version in found:
-        infusions = list_started_sessions(uow, version.patient_id)
+    for patient_id in uow.infusions.list_patient_ids_with_sessions():
+        infusions = list_started_sessions(uow, patient_id)
         if not infusions:
             continue
-        records.append(_read_patient(uow, version.patient_id, infusions, definitions, rules, now, synthetic=synthetic))
+        records.append(_read_patient(uow, patient_id, infusions, definitions, rules, now, synthetic=synthetic))
     return records
 
 

@@ -151,6 +151,9 @@ class InfusionRepository(Protocol):
         ...
 
     def list_patient_sessions(self, patient_id: UUID) -> list[SessionIndex]: ...
+    def list_patient_ids_with_sessions(self) -> list[UUID]:
+        """Every patient ever checked in, in order of their first check-in."""
+        ...
 
 
 class QuestionnaireRepository(Protocol):

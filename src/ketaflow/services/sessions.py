@@ -543,6 +543,7 @@ class SessionSummary:
     reading_due: ReadingDue | None
     open_alerts: tuple[OpenAlert, ...]
     trends: Mapping[str, str]  # sign -> "up" | "down" | "flat"
+    synthetic: bool  # a synthetic demo patient: marked wherever the session is shown
 
     @property
     def reading_due_at_utc(self) -> datetime | None:
@@ -574,7 +575,7 @@ def _trends(session: InfusionSession) -> dict[str, str]:
     return trends
 
 
-def _summary(uow: UnitOfWork, session: InfusionSession, now: datetime) -> SessionSummary:
+def _summary(uow: UnitOfWork, session: InfusionSession, now: datetime, synthetic: set[UUID]) -> SessionSummary:
     patient = uow.patients.latest(session.header.patient_id)
     rules = load_monitoring_rules(session.header.monitoring_rules)
     return SessionSummary(
@@ -585,6 +586,7 @@ def _summary(uow: UnitOfWork, session: InfusionSession, now: datetime) -> Sessio
         reading_due=_reading_due(session, now),
         open_alerts=_open_alerts(session, rules, now),
         trends=_trends(session),
+        synthetic=session.header.patient_id in synthetic,
     )
 
 
@@ -593,7 +595,8 @@ def get_board(svc: AppServices, actor: Actor) -> list[SessionSummary]:
     require(actor, Permission.SESSION_READ)
     now = svc.clock.now()
     with svc.uow_factory() as uow:
-        rows = [_summary(uow, _load(uow, s.session_id), now) for s in uow.infusions.list_open_sessions()]
+        synthetic = uow.courses.synthetic_patient_ids()
+        rows = [_summary(uow, _load(uow, s.session_id), now, synthetic) for s in uow.infusions.list_open_sessions()]
         for row in rows:
             _audit(uow, svc, actor, row.session, "board.read", ActionCode.READ)
         uow.commit()
@@ -619,7 +622,7 @@ def get_session(svc: AppServices, actor: Actor, session_id: UUID) -> SessionView
     with svc.uow_factory() as uow:
         session = _load(uow, session_id)
         order = uow.orders.get_order(session.header.order_id)
-        summary = _summary(uow, session, now)
+        summary = _summary(uow, session, now, uow.courses.synthetic_patient_ids())
         _audit(uow, svc, actor, session, "session.read", ActionCode.READ)
         uow.commit()
     discharge = evaluate_session_discharge(session, now) if session.state is SessionState.RECOVERING else None

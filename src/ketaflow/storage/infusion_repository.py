@@ -98,6 +98,13 @@ class SqlInfusionRepository:
         )
         return [_index(r) for r in rows]
 
+    def list_patient_ids_with_sessions(self) -> list[UUID]:
+        first = func.min(InfusionSessionRow.checked_in_at_utc)
+        rows = self.session.execute(
+            select(InfusionSessionRow.patient_id).group_by(InfusionSessionRow.patient_id).order_by(first)
+        )
+        return [row[0] for row in rows]
+
 
 def _index(row: InfusionSessionRow) -> SessionIndex:
     return SessionIndex(row.id, row.patient_id, row.order_id, row.chair, row.checked_in_at_utc)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -275,3 +275,22 @@ def test_exposure_dates_are_utc_dates() -> None:
     findings = evaluate(history([ExposureRecord(just_after_midnight_in_berlin, 35.0, 0.5)]))
 
     assert by_rule(findings, "safety.exposure")[0].message.startswith("1 infusions from 2026-01-05")
+
+
+def test_an_evening_infusion_counts_on_the_clinics_day() -> None:
+    """20:49 in New York on 5 Jan is 01:49 UTC on 6 Jan: a mania recorded on the evening of 5 Jan (clinic time)
+    is on the day of the first infusion, so it holds; read in UTC it would fall the day before and be dropped."""
+    new_york = timezone(timedelta(hours=-5))
+    evening = datetime(2026, 1, 5, 20, 49, tzinfo=new_york).astimezone(UTC)
+    records = [ExposureRecord(evening, 35.0, 0.5)]
+    events = [(date(2026, 1, 5), "mania")]
+    in_clinic_time = evaluate_long_term_safety(
+        RULES,
+        history(records, psychiatric_events=events, bladder_answered_on=date(2026, 1, 5)),
+        today=date(2026, 2, 1),
+        clinic_zone=new_york,
+    )
+    in_utc = evaluate(history(records, psychiatric_events=events, bladder_answered_on=date(2026, 1, 6)))
+    assert [f.effect for f in by_rule(in_clinic_time, "safety.psychiatric_event")] == [Effect.HOLD]
+    assert by_rule(in_utc, "safety.psychiatric_event") == []
+    assert by_rule(in_clinic_time, "safety.exposure")[0].message.startswith("1 infusions from 2026-01-05")

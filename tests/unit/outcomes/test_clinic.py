@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -17,6 +17,7 @@ from ketaflow.domain.outcomes import (
     ScorePoint,
     evaluate_first_infusion_outcome,
     evaluate_patient_outcome,
+    is_in_filter,
     summarise_clinic,
 )
 
@@ -285,3 +286,17 @@ def test_each_patient_states_their_relapse_follow_up_for_the_curve() -> None:
     assert a.relapse_duration_days == pytest.approx(8.0) and a.relapsed is True
     assert d.relapse_duration_days == pytest.approx(22.0) and d.relapsed is False  # censored
     assert (b.relapse_duration_days, b.relapsed) == (None, None)  # not a series responder
+
+
+def test_the_period_is_read_on_the_clinics_day_not_the_utc_day() -> None:
+    """20:00 UTC on 5 January is 05:00 on 6 January in Tokyo: a Tokyo clinic counts it on the 6th."""
+    first = patient("late", [score(0, 30)], series=False)
+    evening_utc = replace(first, first_infusion_at=first.first_infusion_at.replace(hour=20))  # 20:00 UTC
+    tokyo = timezone(timedelta(hours=9))  # 05:00 on 6 January in Tokyo
+    assert is_in_filter(evening_utc, None, (date(2026, 1, 5), date(2026, 1, 5)))
+    assert not is_in_filter(evening_utc, None, (date(2026, 1, 5), date(2026, 1, 5)), tokyo)
+    assert is_in_filter(evening_utc, None, (date(2026, 1, 6), date(2026, 1, 6)), tokyo)
+    in_tokyo = summarise_clinic(
+        DEFINITIONS, [evening_utc], period=(date(2026, 1, 6), date(2026, 1, 6)), clinic_zone=tokyo
+    )
+    assert in_tokyo.patients == 1

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from itertools import pairwise
 from statistics import median
 
@@ -196,9 +196,15 @@ def _positive_pct(f: JsonFields, key: str, *, high: float) -> float:
     return value
 
 
-def evaluate_long_term_safety(rules: SafetyRules, history: SafetyHistory, *, today: date) -> tuple[Finding, ...]:
-    """Every surveillance signal for one patient as of ``today``, each with its inputs and source."""
-    exposures = _check_exposures(history.exposures, today)
+def evaluate_long_term_safety(
+    rules: SafetyRules, history: SafetyHistory, *, today: date, clinic_zone: tzinfo = UTC
+) -> tuple[Finding, ...]:
+    """Every surveillance signal for one patient as of ``today``, each with its inputs and source.
+
+    ``today`` and every date compared with it (answers, events, an infusion's day) are the clinic's local dates:
+    an infusion at 21:00 in New York happened on that New York day, whatever the UTC date.
+    """
+    exposures = _check_exposures(history.exposures, today, clinic_zone)
     findings: list[Finding] = []
     if exposures:
         findings.append(_exposure_summary(rules, exposures, today))
@@ -214,11 +220,12 @@ def evaluate_long_term_safety(rules: SafetyRules, history: SafetyHistory, *, tod
     return tuple(findings)
 
 
-def _check_exposures(exposures: Sequence[ExposureRecord], today: date) -> list[ExposureRecord]:
+def _check_exposures(exposures: Sequence[ExposureRecord], today: date, zone: tzinfo) -> list[ExposureRecord]:
+    """Checked records with their times in the clinic's zone, so ``at.date()`` is the clinic's day."""
     checked: list[ExposureRecord] = []
     for index, record in enumerate(exposures):
         path = f"exposures[{index}]"
-        at = check_utc(record.at, f"{path}.at")
+        at = check_utc(record.at, f"{path}.at").astimezone(zone)
         if at.date() > today:
             raise InputError(f"{path}.at", f"a time on or before today {today}", format_utc(at))
         for name in ("dose_mg", "dose_mg_per_kg"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ketaflow.domain.basis import RuleRef
 from ketaflow.domain.errors import RuleDataError
@@ -48,15 +48,15 @@ class TierGroup:
 
     name: str
     tiers: tuple[Tier, ...]
+    # Derived once here: every reading's evaluation asks for them.
+    reads: tuple[str, ...] = field(init=False)
+    # Whether the group reads CADSS, which is evaluated only where the clinic is licensed for it.
+    needs_licence: bool = field(init=False)
 
-    @property
-    def reads(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(field for tier in self.tiers for field in tier.reads))
-
-    @property
-    def needs_licence(self) -> bool:
-        """Whether the group reads CADSS, which is evaluated only where the clinic is licensed for it."""
-        return Scale.CADSS_TOTAL.value in self.reads
+    def __post_init__(self) -> None:
+        reads = tuple(dict.fromkeys(name for tier in self.tiers for name in tier.reads))
+        object.__setattr__(self, "reads", reads)
+        object.__setattr__(self, "needs_licence", Scale.CADSS_TOTAL.value in reads)
 
 
 @dataclass(frozen=True, slots=True)

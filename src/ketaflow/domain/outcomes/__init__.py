@@ -17,6 +17,7 @@ from ketaflow.domain.outcomes.clinic import (
     PatientCourseSummary,
     Rate,
     Spread,
+    is_in_filter,
     summarise_clinic,
 )
 from ketaflow.domain.outcomes.definitions import (
@@ -58,5 +59,6 @@ __all__ = [
     "estimate_kaplan_meier",
     "evaluate_first_infusion_outcome",
     "evaluate_patient_outcome",
+    "is_in_filter",
     "summarise_clinic",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from statistics import median
 
 from ketaflow.domain.basis import JsonValue, RuleRef
@@ -280,10 +280,11 @@ def summarise_clinic(
     *,
     indication: str | None = None,
     period: tuple[date, date] | None = None,
+    clinic_zone: tzinfo = UTC,
 ) -> ClinicOutcomeSummary:
     """Rates, time-to-relapse curves, adverse events and exposure for the patients that match the filter.
 
-    ``period`` is inclusive and applies to the (UTC) date of each patient's first infusion.
+    ``period`` is inclusive and applies to the clinic's date (in ``clinic_zone``) of each first infusion.
     """
     if period is not None and period[0] > period[1]:
         raise InputError("period", "a start on or before the end", f"{period[0]} to {period[1]}")
@@ -298,7 +299,7 @@ def summarise_clinic(
                     f"an outcome computed with {definitions.ref.id} {definitions.ref.version}",
                     f"{outcome.ref.id} {outcome.ref.version}",
                 )
-    chosen = [patient for patient in patients if _matches(patient, indication, period)]
+    chosen = [patient for patient in patients if is_in_filter(patient, indication, period, clinic_zone)]
     instruments = sorted({patient.instrument for patient in chosen})
     return ClinicOutcomeSummary(
         ref=definitions.ref,
@@ -320,10 +321,16 @@ def summarise_clinic(
     )
 
 
-def _matches(patient: PatientCourseSummary, indication: str | None, period: tuple[date, date] | None) -> bool:
+def is_in_filter(
+    patient: PatientCourseSummary,
+    indication: str | None,
+    period: tuple[date, date] | None,
+    clinic_zone: tzinfo = UTC,
+) -> bool:
+    """The report's filter: the indication, and the inclusive period on the clinic's day of the first infusion."""
     if indication is not None and patient.indication != indication:
         return False
-    day = check_utc(patient.first_infusion_at, "first_infusion_at").date()
+    day = check_utc(patient.first_infusion_at, "first_infusion_at").astimezone(clinic_zone).date()
     return period is None or period[0] <= day <= period[1]
 
 

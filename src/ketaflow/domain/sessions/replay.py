@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 
 from ketaflow.domain.basis import JsonValue
 from ketaflow.domain.sessions.dose import PumpHistory, RateSegment
@@ -64,17 +65,30 @@ class Amendment:
     at_utc: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: cached_property keeps its values in the instance dict
 class Projection:
+    """The replayed state; the chart's views are built on first use and kept (a write only needs the state)."""
+
     state: SessionState
     header: SessionHeader
     pump: PumpHistory
     started_at_utc: datetime | None
     ended_at_utc: datetime | None
+    started_seq: int
+    events: tuple[SessionEvent, ...]
     effective: tuple[SessionEvent, ...]
-    readings: tuple[ChartedReading, ...]
-    alerts: tuple[Alert, ...]
-    amendments: tuple[Amendment, ...]
+
+    @cached_property
+    def readings(self) -> tuple[ChartedReading, ...]:
+        return _readings(self.effective, self.started_at_utc, self.started_seq)
+
+    @cached_property
+    def alerts(self) -> tuple[Alert, ...]:
+        return _alerts(self.effective)
+
+    @cached_property
+    def amendments(self) -> tuple[Amendment, ...]:
+        return _amendments(self.events)
 
 
 def apply_amendments(events: Sequence[SessionEvent]) -> tuple[SessionEvent, ...]:
@@ -143,10 +157,9 @@ def project(events: Sequence[SessionEvent]) -> Projection:
         pump=pump,
         started_at_utc=started_at,
         ended_at_utc=ended_at,
+        started_seq=started_seq,
+        events=tuple(events),
         effective=effective,
-        readings=_readings(effective, started_at, started_seq),
-        alerts=_alerts(effective),
-        amendments=_amendments(events),
     )
 
 
